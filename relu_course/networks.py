@@ -1,0 +1,144 @@
+"""Small PyTorch networks for the course, and a look at the shapes inside them."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from relu_course._validation import choice, whole_number
+from relu_course.tables import Table
+
+__all__ = ["ACTIVATION_MODULES", "INITS", "layer_shapes", "mlp"]
+
+#: The activation layers ``mlp`` knows by name.
+ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "prelu": nn.PReLU,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "softplus": nn.Softplus,
+    "mish": nn.Mish,
+    "relu6": nn.ReLU6,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "identity": nn.Identity,
+}
+
+#: Weight initialisations ``mlp`` knows: PyTorch's own default, He (Kaiming) and Xavier (Glorot).
+INITS = ("pytorch", "he", "xavier")
+
+
+def mlp(
+    layer_sizes: Sequence[int],
+    activation: str = "relu",
+    *,
+    init: str = "pytorch",
+    seed: int | None = None,
+) -> nn.Sequential:
+    """Build a multilayer perceptron: Linear, activation, Linear, activation, ..., Linear.
+
+    ``mlp([784, 256, 64, 10])`` maps a batch of shape (batch, 784) to (batch, 10)
+    through two hidden layers of widths 256 and 64, each followed by ReLU. There is no
+    activation after the last layer.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Widths from input to output, at least two entries, each >= 1.
+    activation : str, default "relu"
+        A name from ``ACTIVATION_MODULES``.
+    init : {"pytorch", "he", "xavier"}, default "pytorch"
+        How to draw the weights:
+
+        * ``"pytorch"``: ``nn.Linear``'s default, W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+          so Var(W) = 1 / (3 fan_in); biases drawn the same way.
+        * ``"he"``: W ~ N(0, 2 / fan_in) (He et al., 2015), biases 0.
+        * ``"xavier"``: W ~ N(0, 2 / (fan_in + fan_out)) (Glorot & Bengio, 2010), biases 0.
+    seed : int, optional
+        Seed for the weights. The global random state of PyTorch is left as it was.
+
+    Returns
+    -------
+    nn.Sequential
+    """
+    sizes = _check_layer_sizes(layer_sizes)
+    activation = choice(activation, "activation", tuple(ACTIVATION_MODULES))
+    init = choice(init, "init", INITS)
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            linear = nn.Linear(fan_in, fan_out)
+            _initialise(linear, init)
+            layers.append(linear)
+            if index < len(sizes) - 2:
+                layers.append(ACTIVATION_MODULES[activation]())
+    return nn.Sequential(*layers)
+
+
+def _check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
+    sizes = list(layer_sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes needs at least an input and an output width, got {sizes}.")
+    return [whole_number(size, "every layer size", minimum=1) for size in sizes]
+
+
+def _initialise(linear: nn.Linear, init: str) -> None:
+    """Redraw ``linear``'s parameters in place according to ``init`` (see ``mlp``)."""
+    if init == "pytorch":
+        return
+    fan_out, fan_in = linear.weight.shape
+    variance = 2.0 / fan_in if init == "he" else 2.0 / (fan_in + fan_out)
+    with torch.no_grad():
+        linear.weight.normal_(0.0, math.sqrt(variance))
+        linear.bias.zero_()
+
+
+def layer_shapes(model: nn.Module, example_input: torch.Tensor) -> Table:
+    """Run ``example_input`` through ``model`` and tabulate every layer's output shape.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Any network; each module without children (Linear, ReLU, Conv2d, ...) is a row.
+    example_input : Tensor
+        A batch the model accepts, e.g. shape (batch, 784) for an MLP on MNIST-sized
+        images or (batch, 1, 28, 28) for a CNN.
+
+    Returns
+    -------
+    Table
+        Columns: layer name, module, output shape, number of parameters; the first
+        row is the input.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
+    if not isinstance(example_input, torch.Tensor):
+        raise TypeError(f"example_input must be a torch.Tensor, got {type(example_input).__name__}.")
+    rows: list[list[object]] = [["input", "", tuple(example_input.shape), 0]]
+    hooks = []
+    for name, module in model.named_modules():
+        if name and not list(module.children()):
+            hooks.append(module.register_forward_hook(_shape_recorder(name, rows)))
+    try:
+        with torch.no_grad():
+            model(example_input)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return Table(["layer", "module", "output shape", "parameters"], rows)
+
+
+def _shape_recorder(name: str, rows: list[list[object]]) -> Callable[..., None]:
+    def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        parameters = sum(parameter.numel() for parameter in module.parameters())
+        rows.append([name, type(module).__name__, tuple(output.shape), parameters])
+
+    return record

@@ -1,0 +1,76 @@
+"""mlp and layer_shapes."""
+
+from __future__ import annotations
+
+
+import pytest
+import torch
+from torch import nn
+
+from relu_course.networks import layer_shapes, mlp
+
+
+def test_mlp_layers_and_shapes():
+    model = mlp([784, 256, 64, 10])
+    kinds = [type(layer).__name__ for layer in model]
+    assert kinds == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert model(torch.zeros(5, 784)).shape == (5, 10)
+
+
+def test_mlp_activation_by_name():
+    assert isinstance(mlp([2, 3, 1], activation="tanh")[1], nn.Tanh)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        mlp([2, 3, 1], activation="sigmoidal")
+
+
+def test_mlp_seed_is_reproducible_and_leaves_the_global_state_alone():
+    torch.manual_seed(123)
+    expected_next = torch.rand(1)
+    torch.manual_seed(123)
+    first = mlp([3, 4, 2], seed=7)
+    assert torch.rand(1) == expected_next
+    second = mlp([3, 4, 2], seed=7)
+    for a, b in zip(first.parameters(), second.parameters()):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "init, variance",
+    [("he", lambda fan_in, fan_out: 2 / fan_in), ("xavier", lambda fan_in, fan_out: 2 / (fan_in + fan_out)),
+     ("pytorch", lambda fan_in, fan_out: 1 / (3 * fan_in))],
+)
+def test_mlp_init_variances(init, variance):
+    fan_in, fan_out = 400, 300
+    weight = mlp([fan_in, fan_out], init=init, seed=0)[0].weight
+    assert weight.var().item() == pytest.approx(variance(fan_in, fan_out), rel=0.02)
+    if init != "pytorch":
+        assert torch.count_nonzero(mlp([fan_in, fan_out], init=init, seed=0)[0].bias) == 0
+
+
+@pytest.mark.parametrize("sizes", [[3], [3, 0, 1], [3, 2.5, 1], [3, True, 1]])
+def test_mlp_rejects_bad_sizes(sizes):
+    with pytest.raises((ValueError, TypeError)):
+        mlp(sizes)
+
+
+def test_layer_shapes_of_a_cnn():
+    cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 14 * 14, 10))
+    table = layer_shapes(cnn, torch.zeros(4, 1, 28, 28))
+    assert table.header == ["layer", "module", "output shape", "parameters"]
+    assert table.rows[0] == ["input", "", "(4, 1, 28, 28)", "0"]
+    assert [row[2] for row in table.rows[1:]] == ["(4, 8, 28, 28)", "(4, 8, 28, 28)", "(4, 8, 14, 14)", "(4, 1568)", "(4, 10)"]
+    assert table.rows[1][3] == str(8 * 1 * 3 * 3 + 8)
+    assert not cnn[0]._forward_hooks  # hooks are removed
+
+
+def test_layer_shapes_validates_its_arguments():
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        layer_shapes("model", torch.zeros(1))
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        layer_shapes(mlp([2, 1]), [[1.0, 2.0]])
+
+
+def test_default_init_matches_nn_linear():
+    torch.manual_seed(0)
+    expected = nn.Linear(5, 3).weight
+    assert torch.equal(mlp([5, 3], seed=0)[0].weight, expected)

@@ -1,0 +1,52 @@
+"""The training loop: it learns, it is deterministic, it checks its arguments."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from relu_course.networks import mlp
+from relu_course.training import train
+
+
+def regression_data():
+    x = torch.linspace(-2, 2, 64).reshape(-1, 1)
+    return x, x.abs()
+
+
+def test_training_reduces_the_loss_and_records_every_step():
+    x, y = regression_data()
+    history = train(mlp([1, 16, 1], seed=0), x, y, steps=200, learning_rate=0.02)
+    assert len(history.losses) == 200
+    assert history.final_loss < history.losses[0] / 20
+
+
+def test_training_is_deterministic():
+    x, y = regression_data()
+    first = train(mlp([1, 8, 1], seed=3), x, y, steps=50)
+    second = train(mlp([1, 8, 1], seed=3), x, y, steps=50)
+    assert first.losses == second.losses
+
+
+def test_cross_entropy_with_sgd():
+    x = torch.tensor([[-1.0], [1.0], [-2.0], [2.0]])
+    labels = torch.tensor([0, 1, 0, 1])
+    history = train(mlp([1, 2], seed=0), x, labels, loss="cross_entropy", optimizer="sgd", learning_rate=0.5, steps=100)
+    assert history.final_loss < history.losses[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [({"loss": "l1"}, ValueError), ({"optimizer": "rmsprop"}, ValueError), ({"learning_rate": 0}, ValueError),
+     ({"steps": 0}, ValueError), ({"steps": 2.0}, TypeError)],
+)
+def test_bad_arguments(kwargs, error):
+    x, y = regression_data()
+    with pytest.raises(error):
+        train(mlp([1, 1]), x, y, **kwargs)
+
+
+def test_mismatched_lengths():
+    x, y = regression_data()
+    with pytest.raises(ValueError, match="rows"):
+        train(mlp([1, 1]), x, y[:10])
