@@ -4,7 +4,10 @@ Every figure in the course is drawn with these helpers. They apply the course st
 (size, colours, fonts, grid) before drawing, so a figure looks the same in a chapter,
 in an exercise and in Colab.
 
-In a notebook, end a plotting line with ``;`` so the returned figure is not shown twice.
+The helpers return the figure. In a notebook, end a figure cell with ``plt.show()``:
+it draws the figure once, where a returned Figure object would be drawn a second
+time. (A trailing ``;`` is not enough under nbval, which runs cells outside IPython's
+history, where IPython ignores the ``;``.)
 """
 
 from __future__ import annotations

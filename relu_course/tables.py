@@ -12,8 +12,9 @@ __all__ = ["Table", "format_value"]
 def format_value(value: object, digits: int = 6) -> str:
     """Format one table cell.
 
-    Floats keep the sign of zero (``-0.0``) and show NaN and infinities by name;
-    other floats use ``digits`` significant digits. Everything else uses ``str``.
+    Floats keep the sign of zero (``-0.0``), show NaN and infinities by name, and
+    always look like floats (``2.0``, not ``2``); other floats use ``digits``
+    significant digits. Everything else uses ``str``.
     """
     if isinstance(value, bool) or not isinstance(value, float):
         return str(value)
@@ -21,7 +22,8 @@ def format_value(value: object, digits: int = 6) -> str:
         return "nan"
     if value == 0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    return f"{value:.{digits}g}"
+    text = f"{value:.{digits}g}"
+    return text if any(mark in text for mark in ".ein") else f"{text}.0"  # 2.0, not 2
 
 
 class Table:

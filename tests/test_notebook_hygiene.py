@@ -1,0 +1,53 @@
+"""Every notebook is stored executed, clean and reproducible, ready for nbval."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.notebooks import all_notebooks, read
+
+NOTEBOOKS = all_notebooks()
+MEMORY_ADDRESS = re.compile(r"at 0x[0-9a-f]{6,}")
+
+
+def test_there_are_notebooks():
+    assert any(str(path).startswith("book/") for path in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=str)
+def test_every_code_cell_was_executed_in_order(path):
+    counts = [cell.execution_count for cell in read(path).cells if cell.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1)), "re-execute with `make notebooks`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=str)
+def test_no_errors_no_addresses_no_colab_metadata(path):
+    notebook = read(path)
+    assert "colab" not in notebook.metadata, "outputs saved from Colab: re-execute with `make notebooks`"
+    assert notebook.metadata.kernelspec.name == "python3"
+    for number, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", f"cell {number} stored an error"
+            text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+            assert not MEMORY_ADDRESS.search(text), f"cell {number} prints a memory address: end the line with ';'"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=str)
+def test_no_cell_relies_on_a_trailing_semicolon(path):
+    # nbval executes cells with store_history=False, and IPython then ignores a
+    # trailing ';': the value is displayed anyway and the stored output no longer
+    # matches. End figure cells with plt.show() instead.
+    for number, cell in enumerate(read(path).cells):
+        if cell.cell_type == "code" and cell.source.rstrip().endswith(";"):
+            raise AssertionError(f"cell {number} ends with ';': end it with plt.show() or an assignment")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if str(p).startswith("book/")], ids=str)
+def test_chapter_has_a_title_a_figure_and_references(path):
+    notebook = read(path)
+    assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    assert any("image/png" in output.get("data", {}) for output in outputs)
+    assert "{footbibliography}" in notebook.cells[-1].source

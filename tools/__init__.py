@@ -1,0 +1,1 @@
+"""Course tooling for maintainers: executing notebooks and stamping their Colab cell."""
