@@ -296,7 +296,8 @@ def selu(x: ArrayLike) -> np.ndarray:
         Same shape as ``x``.
     """
     z, dtype = as_real_array(x)
-    return _result(SELU_SCALE * _elu(z, SELU_ALPHA), dtype)
+    with np.errstate(over="ignore"):  # scale * x overflows to inf above about 1.7e308, as in PyTorch
+        return _result(SELU_SCALE * _elu(z, SELU_ALPHA), dtype)
 
 
 def selu_grad(x: ArrayLike) -> np.ndarray:

@@ -30,7 +30,7 @@ def toc_files() -> list[str]:
 def built_book() -> Path:
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "-W", "-n", "--keep-going"],
+        [str(jupyter_book), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
