@@ -8,6 +8,8 @@ from typing import Sequence
 
 __all__ = ["Table", "format_value"]
 
+_CELL_STYLE = "padding: 0.2em 0.9em; text-align: left; font-family: monospace; white-space: pre"
+
 
 def format_value(value: object, digits: int = 6) -> str:
     """Format one table cell.
@@ -58,8 +60,13 @@ class Table:
         return str(self)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(name)}</th>" for name in self.header)
+        # Inline styles, so the table looks the same in the book, Jupyter and Colab.
+        head = "".join(f'<th style="{_CELL_STYLE}">{html.escape(name)}</th>' for name in self.header)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in self.rows
+            "<tr>" + "".join(f'<td style="{_CELL_STYLE}">{html.escape(cell)}</td>' for cell in row) + "</tr>"
+            for row in self.rows
         )
-        return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>"
+        return (
+            f'<table class="relu-course-table" style="border-collapse: collapse">\n'
+            f"<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>"
+        )

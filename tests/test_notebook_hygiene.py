@@ -10,6 +10,7 @@ from tests.notebooks import all_notebooks, read
 
 NOTEBOOKS = all_notebooks()
 MEMORY_ADDRESS = re.compile(r"at 0x[0-9a-f]{6,}")
+MAX_LINE = 79
 
 
 def test_there_are_notebooks():
@@ -42,6 +43,16 @@ def test_no_cell_relies_on_a_trailing_semicolon(path):
     for number, cell in enumerate(read(path).cells):
         if cell.cell_type == "code" and cell.source.rstrip().endswith(";"):
             raise AssertionError(f"cell {number} ends with ';': end it with plt.show() or an assignment")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=str)
+def test_code_fits_the_page(path):
+    # The book's code column shows about 80 characters; longer lines scroll sideways.
+    for number, cell in enumerate(read(path).cells):
+        if cell.cell_type != "code" or "colab-install" in cell.metadata.get("tags", []):
+            continue
+        for line in cell.source.splitlines():
+            assert len(line) <= MAX_LINE, f"cell {number}: {len(line)} characters: {line}"
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if str(p).startswith("book/")], ids=str)

@@ -23,7 +23,7 @@ def test_text_and_html_forms():
     assert lines[0].split() == ["x", "relu(x)"]
     assert lines[2].split() == ["-0.0", "-0.0"]
     html = table._repr_html_()
-    assert "<th>relu(x)</th>" in html and "&lt;b&gt;" in html and "<td>nan</td>" in html
+    assert ">relu(x)</th>" in html and "&lt;b&gt;" in html and ">nan</td>" in html
 
 
 def test_rows_must_match_the_header():
