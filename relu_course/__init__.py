@@ -6,6 +6,10 @@ activations
     ReLU and its variants in NumPy, each with its derivative.
 plotting
     The course's figure helpers and shared style.
+datasets
+    Small synthetic datasets made from a seed (spirals, 1-D regression).
+diagnostics
+    Hooks that look inside a network: activation statistics, gradient norms, dead units.
 networks
     Small PyTorch networks and a look at the shapes inside them.
 training
@@ -18,11 +22,13 @@ tables
 
 __version__ = "0.1.0"
 
-from relu_course import activations, networks, piecewise, plotting, tables, training
+from relu_course import activations, datasets, diagnostics, networks, piecewise, plotting, tables, training
 
 __all__ = [
     "__version__",
     "activations",
+    "datasets",
+    "diagnostics",
     "networks",
     "piecewise",
     "plotting",

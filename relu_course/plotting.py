@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
@@ -29,6 +30,7 @@ __all__ = [
     "compare_functions_and_derivatives",
     "new_figure",
     "plot_curves",
+    "plot_decision_regions",
     "plot_function_and_derivative",
     "symmetric_grid",
     "use_course_style",
@@ -274,3 +276,57 @@ def plot_function_and_derivative(
     return compare_functions_and_derivatives(
         {name: (function, derivative)}, x, kinks=kinks, title=title if title is not None else name
     )
+
+
+def plot_decision_regions(
+    ax: Axes,
+    model: Callable[[torch.Tensor], torch.Tensor],
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    resolution: int = 200,
+    title: str | None = None,
+) -> Axes:
+    """Shade the class a 2-D classifier predicts everywhere, and draw the data on top.
+
+    Parameters
+    ----------
+    ax : Axes
+        Where to draw.
+    model : callable
+        Maps a float32 tensor of shape (m, 2) to class scores of shape (m, classes).
+    inputs : Tensor, shape (n, 2)
+        The data points.
+    labels : Tensor of int, shape (n,)
+        Their classes, drawn in the course colours.
+    resolution : int, default 200
+        Grid points along each axis, >= 2.
+    title : str, optional
+        Panel title.
+
+    Returns
+    -------
+    Axes
+        ``ax``.
+    """
+    use_course_style()
+    resolution = whole_number(resolution, "resolution", minimum=2)
+    points = np.asarray(inputs, dtype=float)
+    classes = np.asarray(labels)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(classes):
+        raise ValueError(f"inputs must have shape (n, 2) and labels shape (n,); got {points.shape} and {classes.shape}.")
+    low, high = points.min(axis=0), points.max(axis=0)
+    margin = 0.1 * (high - low)
+    xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)
+    ys = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    grid = torch.tensor(np.column_stack([grid_x.ravel(), grid_y.ravel()]), dtype=torch.float32)
+    with torch.no_grad():
+        predicted = model(grid).argmax(dim=1).numpy().reshape(grid_x.shape)
+    class_count = int(max(classes.max(), predicted.max())) + 1
+    colours = mpl.colors.ListedColormap(PALETTE[:class_count])
+    ax.pcolormesh(grid_x, grid_y, predicted, cmap=colours, alpha=0.25, shading="auto", vmin=0, vmax=class_count - 1)
+    ax.scatter(points[:, 0], points[:, 1], c=classes, cmap=colours, s=8, vmin=0, vmax=class_count - 1)
+    ax.set_aspect("equal")
+    _label_axes(ax, "x₁", "x₂", title, False, False, legend=False)
+    return ax

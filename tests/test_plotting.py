@@ -78,3 +78,21 @@ def test_new_figure_applies_the_course_style():
     assert len(axes) == 6
     assert matplotlib.rcParams["axes.grid"] is True
     assert tuple(figure.get_size_inches()) == (plotting.FIGURE_WIDTH, 2 * plotting.PANEL_HEIGHT)
+
+
+def test_decision_regions_shade_the_predicted_class():
+    from torch import nn
+
+    # Predicts class 1 right of x1 = 0, class 0 left of it.
+    model = nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[-1.0, 0.0], [1.0, 0.0]]))
+        model.bias.zero_()
+    inputs = torch.tensor([[-1.0, 0.0], [1.0, 1.0], [0.5, -1.0]])
+    figure, (ax,) = plotting.new_figure()
+    plotting.plot_decision_regions(ax, model, inputs, torch.tensor([0, 1, 1]), resolution=20)
+    mesh = ax.collections[0]
+    shaded = np.asarray(mesh.get_array()).reshape(20, 20)
+    assert (shaded[:, :9] == 0).all() and (shaded[:, -9:] == 1).all()
+    with pytest.raises(ValueError, match="shape"):
+        plotting.plot_decision_regions(ax, model, inputs[:, :1], torch.tensor([0, 1, 1]))

@@ -50,3 +50,42 @@ def test_mismatched_lengths():
     x, y = regression_data()
     with pytest.raises(ValueError, match="rows"):
         train(mlp([1, 1]), x, y[:10])
+
+
+def test_minibatches_are_seeded_and_cover_the_data():
+    x, y = regression_data()
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(1, 1)
+
+        def forward(self, inputs):
+            seen.append(inputs.detach().clone())
+            return self.linear(inputs)
+
+    train(Recorder(), x, y, steps=4, batch_size=16, seed=5)
+    first_epoch = torch.cat(seen)
+    assert sorted(first_epoch.ravel().tolist()) == sorted(x.ravel().tolist())
+    seen.clear()
+    train(Recorder(), x, y, steps=4, batch_size=16, seed=5)
+    assert torch.equal(torch.cat(seen), first_epoch)
+
+
+def test_callback_sees_every_step():
+    x, y = regression_data()
+    steps_seen = []
+    train(mlp([1, 4, 1], seed=0), x, y, steps=7, callback=lambda step, model: steps_seen.append(step))
+    assert steps_seen == list(range(1, 8))
+
+
+def test_accuracy():
+    from relu_course.training import accuracy
+
+    model = torch.nn.Linear(1, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[-1.0], [1.0]]))
+        model.bias.zero_()
+    inputs = torch.tensor([[-2.0], [3.0], [1.0], [-1.0]])
+    assert accuracy(model, inputs, torch.tensor([0, 1, 0, 0])) == 0.75

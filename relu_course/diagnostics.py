@@ -1,0 +1,251 @@
+"""Looking inside a network with hooks: activation statistics, gradient norms, dead units.
+
+Each function runs the model on data you give it, records what each layer does
+through forward or backward hooks, removes the hooks, and returns one record per layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from relu_course._validation import choice
+from relu_course.networks import ACTIVATION_MODULES
+
+__all__ = [
+    "DeadUnits",
+    "GradientNorms",
+    "LayerActivity",
+    "activation_layers",
+    "activation_statistics",
+    "dead_units",
+    "gradient_norms",
+]
+
+_ACTIVATION_TYPES = tuple(
+    module for name, module in ACTIVATION_MODULES.items() if name != "identity" and isinstance(module, type)
+)
+_LOSSES = {"mse": nn.functional.mse_loss, "cross_entropy": nn.functional.cross_entropy}
+
+
+def activation_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The activation modules of ``model`` (ReLU, Tanh, ...), as (name, module), in order."""
+    _check_model(model)
+    return [(name, module) for name, module in model.named_modules() if isinstance(module, _ACTIVATION_TYPES)]
+
+
+@dataclass(frozen=True)
+class LayerActivity:
+    """What one activation layer outputs over a batch.
+
+    Attributes
+    ----------
+    layer : str
+        The module's name in the model, e.g. ``"1"`` for ``model[1]``.
+    fraction_zero : float
+        Fraction of outputs that are exactly 0.
+    mean, std : float
+        Mean and standard deviation of all outputs.
+    """
+
+    layer: str
+    fraction_zero: float
+    mean: float
+    std: float
+
+
+def activation_statistics(model: nn.Module, inputs: torch.Tensor) -> list[LayerActivity]:
+    """Run ``inputs`` through ``model`` and summarise every activation layer's output.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network containing activation modules (``activation_layers``).
+    inputs : Tensor, shape (n, ...)
+        A batch the model accepts.
+
+    Returns
+    -------
+    list of LayerActivity
+        One per activation layer, in forward order.
+    """
+    outputs = _record_activation_io(model, inputs, keep="output")
+    return [
+        LayerActivity(
+            layer=name,
+            fraction_zero=(output == 0).float().mean().item(),
+            mean=output.mean().item(),
+            std=output.std().item(),
+        )
+        for name, output in outputs
+    ]
+
+
+@dataclass(frozen=True)
+class DeadUnits:
+    """Units of one activation layer that are off for every input.
+
+    Attributes
+    ----------
+    layer : str
+        The module's name in the model.
+    units : int
+        Units in the layer (features per example; channels x positions for a CNN).
+    dead : int
+        Units whose pre-activation is <= 0 for every input of the data.
+    """
+
+    layer: str
+    units: int
+    dead: int
+
+    @property
+    def fraction(self) -> float:
+        """dead / units."""
+        return self.dead / self.units
+
+
+def dead_units(model: nn.Module, inputs: torch.Tensor) -> list[DeadUnits]:
+    """Count, per activation layer, the units whose input is <= 0 for every example.
+
+    For ReLU such a unit outputs 0 on the whole dataset and gets zero gradient from
+    every example: it is dead. Pass the whole dataset (or a large sample of it): a unit
+    off for this batch may switch on for another input.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network containing activation modules.
+    inputs : Tensor, shape (n, ...)
+        The data.
+
+    Returns
+    -------
+    list of DeadUnits
+        One per activation layer, in forward order.
+    """
+    pre_activations = _record_activation_io(model, inputs, keep="input")
+    reports = []
+    for name, pre in pre_activations:
+        per_unit = pre.reshape(pre.shape[0], -1)
+        reports.append(DeadUnits(layer=name, units=per_unit.shape[1], dead=int((per_unit <= 0).all(dim=0).sum())))
+    return reports
+
+
+@dataclass(frozen=True)
+class GradientNorms:
+    """Gradient sizes at one Linear (or convolution) layer after one backward pass.
+
+    Attributes
+    ----------
+    layer : str
+        The module's name in the model.
+    weight : float
+        Euclidean norm of the loss's gradient with respect to the layer's weight.
+    output : float
+        Euclidean norm of the loss's gradient with respect to the layer's output,
+        recorded by a hook on that output tensor during backward.
+    """
+
+    layer: str
+    weight: float
+    output: float
+
+
+def gradient_norms(
+    model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss: str = "mse"
+) -> list[GradientNorms]:
+    """Do one forward and backward pass and report the gradient norm at every layer with weights.
+
+    The model's parameters are not changed; their ``.grad`` is reset to None afterwards.
+
+    Parameters
+    ----------
+    model : nn.Module
+    inputs : Tensor, shape (n, ...)
+    targets : Tensor
+        As for the loss: shape (n, outputs) for ``"mse"``, class indices (n,) for
+        ``"cross_entropy"``.
+    loss : {"mse", "cross_entropy"}, default "mse"
+
+    Returns
+    -------
+    list of GradientNorms
+        One per layer that has a ``weight`` (Linear, Conv), from input to output.
+    """
+    _check_model(model)
+    loss_function = _LOSSES[choice(loss, "loss", tuple(_LOSSES))]
+    layers = [(name, module) for name, module in model.named_modules() if _has_weight(module)]
+    output_norms: dict[str, float] = {}
+    hooks = [module.register_forward_hook(_output_grad_recorder(name, output_norms)) for name, module in layers]
+    try:
+        model.zero_grad(set_to_none=True)
+        loss_function(model(inputs), targets).backward()
+        records = [
+            GradientNorms(layer=name, weight=module.weight.grad.norm().item(), output=output_norms[name])
+            for name, module in layers
+        ]
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.zero_grad(set_to_none=True)
+    return records
+
+
+def _has_weight(module: nn.Module) -> bool:
+    return not list(module.children()) and isinstance(getattr(module, "weight", None), torch.Tensor)
+
+
+def _output_grad_recorder(name: str, norms: dict[str, float]) -> Callable[..., None]:
+    """A forward hook that hooks the layer's output tensor, to catch its gradient in backward."""
+
+    def record_gradient(gradient: torch.Tensor) -> None:
+        norms[name] = gradient.norm().item()
+
+    def hook_output(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        output.register_hook(record_gradient)
+
+    return hook_output
+
+
+def _check_model(model: object) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
+
+
+def _record_activation_io(model: nn.Module, inputs: torch.Tensor, keep: str) -> list[tuple[str, torch.Tensor]]:
+    """Run the model once (no grad) and return each activation layer's input or output."""
+    layers = activation_layers(model)
+    if not layers:
+        raise ValueError("the model has no activation layers (ReLU, Tanh, ...) to inspect.")
+    if not isinstance(inputs, torch.Tensor):
+        raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}.")
+    recorded: list[tuple[str, torch.Tensor]] = []
+
+    def input_recorder(name: str) -> Callable[..., None]:
+        # A pre-hook sees the input before an in-place activation overwrites it.
+        def record(module: nn.Module, layer_inputs: tuple) -> None:
+            recorded.append((name, layer_inputs[0].detach().clone()))
+
+        return record
+
+    def output_recorder(name: str) -> Callable[..., None]:
+        def record(module: nn.Module, layer_inputs: tuple, output: torch.Tensor) -> None:
+            recorded.append((name, output.detach().clone()))
+
+        return record
+
+    if keep == "input":
+        hooks = [module.register_forward_pre_hook(input_recorder(name)) for name, module in layers]
+    else:
+        hooks = [module.register_forward_hook(output_recorder(name)) for name, module in layers]
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return recorded
