@@ -19,7 +19,7 @@ Conventions, chosen to match PyTorch (``torch.nn.functional`` and autograd):
   so this package says NaN.)
 * At ±inf the result is the limit of the function or derivative. PyTorch returns NaN
   in some of these places (``gelu(-inf)``, ``silu(-inf)``, ``mish(-inf)``, their
-  derivatives at ±inf, and the tanh-GELU derivative for |x| above about 1e102), where
+  derivatives at ±inf, and the tanh-GELU derivative for ``abs(x)`` above about 1e102), where
   its formula computes ``inf * 0``.
 """
 
