@@ -11,13 +11,18 @@ NOTEBOOK_DIRS := book solutions
 
 # Notebook kernels and tools run from the environment, whatever the caller's PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
+# One thread per process: the tests run two processes and their notebook kernels at a
+# time on a 2-core machine, and PyTorch's thread pools slow to a crawl when they
+# compete for cores. The notebooks ask for one thread themselves, too.
+export OMP_NUM_THREADS := 1
 
-.PHONY: help setup book test notebooks clean
+.PHONY: help setup book test notebooks exercises clean
 
 help:
 	@echo "make book       build the course into _build/html (uses the outputs stored in the notebooks)"
 	@echo "make test       unit tests, nbval on every notebook (text and figures) as Colab runs it, strict book build"
 	@echo "make notebooks  re-execute the notebooks in place: the only way outputs are produced"
+	@echo "make exercises  regenerate exercises/ from solutions/ (make notebooks does it too)"
 	@echo "make setup      create .venv with the exact pins (book and test do this themselves)"
 	@echo "make clean      remove _build, .venv and .venv-colab"
 
@@ -44,6 +49,12 @@ test: $(READY)
 
 notebooks: $(READY)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOK_DIRS)
+	$(BIN)/python tools/make_exercises.py
+
+# exercises/ is generated from solutions/ (stored unexecuted, solution regions replaced
+# by stubs); tests/test_exercises.py fails when it differs from what this writes.
+exercises: $(READY)
+	$(BIN)/python tools/make_exercises.py
 
 clean:
 	rm -rf _build $(VENV) .venv-colab

@@ -6,32 +6,65 @@ activations
     ReLU and its variants in NumPy, each with its derivative.
 plotting
     The course's figure helpers and shared style.
-datasets
-    Small synthetic datasets made from a seed (spirals, 1-D regression).
-diagnostics
-    Hooks that look inside a network: activation statistics, gradient norms, dead units.
 networks
     Small PyTorch networks and a look at the shapes inside them.
 training
     A small, seeded training loop that returns its history.
+datasets
+    Small synthetic datasets made from a seed (spirals, 1-D regression).
+diagnostics
+    Hooks that look inside a network: activation statistics, gradient norms, dead units.
 piecewise
-    Piecewise-linear functions written as sums of ReLUs.
+    Piecewise-linear functions written as sums of ReLUs (Chapter 1).
+differentiation
+    Derivatives at a kink: autograd, finite differences, the relu'(0) convention (Chapter 2).
+depth
+    Signals and gradients through depth, initialization (Chapter 3).
+timing
+    A small CPU benchmark of elementwise operations (Chapter 3).
+variants
+    The ReLU family side by side (Chapter 4).
+dead_neurons
+    Dead units during training and at initialization (Chapter 5).
+checks
+    Instant feedback for the exercises.
 tables
     Small tables that render in notebooks and in the book.
 """
 
 __version__ = "0.1.0"
 
-from relu_course import activations, datasets, diagnostics, networks, piecewise, plotting, tables, training
+from relu_course import (
+    activations,
+    checks,
+    datasets,
+    dead_neurons,
+    depth,
+    diagnostics,
+    differentiation,
+    networks,
+    piecewise,
+    plotting,
+    tables,
+    timing,
+    training,
+    variants,
+)
 
 __all__ = [
     "__version__",
     "activations",
+    "checks",
     "datasets",
+    "dead_neurons",
+    "depth",
     "diagnostics",
+    "differentiation",
     "networks",
     "piecewise",
     "plotting",
     "tables",
+    "timing",
     "training",
+    "variants",
 ]

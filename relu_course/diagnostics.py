@@ -19,7 +19,9 @@ __all__ = [
     "DeadUnits",
     "GradientNorms",
     "LayerActivity",
+    "activation_inputs",
     "activation_layers",
+    "activation_outputs",
     "activation_statistics",
     "dead_units",
     "gradient_norms",
@@ -72,7 +74,7 @@ def activation_statistics(model: nn.Module, inputs: torch.Tensor) -> list[LayerA
     list of LayerActivity
         One per activation layer, in forward order.
     """
-    outputs = _record_activation_io(model, inputs, keep="output")
+    outputs = activation_outputs(model, inputs)
     return [
         LayerActivity(
             layer=name,
@@ -126,11 +128,20 @@ def dead_units(model: nn.Module, inputs: torch.Tensor) -> list[DeadUnits]:
     -------
     list of DeadUnits
         One per activation layer, in forward order.
+
+    Raises
+    ------
+    ValueError
+        If a layer's pre-activations contain NaN (a diverged network).
     """
-    pre_activations = _record_activation_io(model, inputs, keep="input")
     reports = []
-    for name, pre in pre_activations:
+    for name, pre in activation_inputs(model, inputs):
         per_unit = pre.reshape(pre.shape[0], -1)
+        if torch.isnan(per_unit).any():
+            raise ValueError(
+                f"layer {name!r} has NaN pre-activations (has training diverged?): "
+                "a unit cannot be called dead or alive there."
+            )
         reports.append(DeadUnits(layer=name, units=per_unit.shape[1], dead=int((per_unit <= 0).all(dim=0).sum())))
     return reports
 
@@ -216,6 +227,42 @@ def _check_model(model: object) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
 
 
+def activation_inputs(model: nn.Module, inputs: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """The input of every activation layer (its pre-activations), from one forward pass.
+
+    Recorded by forward pre-hooks, before the activation runs, so an in-place ReLU
+    does not hide them. The pass runs without gradients and leaves the model's
+    buffers (batch-norm running statistics) as they were.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network containing activation modules (``activation_layers``).
+    inputs : Tensor, shape (n, ...)
+        A batch the model accepts.
+
+    Returns
+    -------
+    list of (str, Tensor)
+        (layer name, pre-activations) per activation layer, in forward order; each
+        tensor has the layer's input shape, (n, units) in an MLP.
+    """
+    return _record_activation_io(model, inputs, keep="input")
+
+
+def activation_outputs(model: nn.Module, inputs: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """The output of every activation layer, from one forward pass.
+
+    Like ``activation_inputs``, but recorded by forward hooks after each activation.
+
+    Returns
+    -------
+    list of (str, Tensor)
+        (layer name, outputs) per activation layer, in forward order.
+    """
+    return _record_activation_io(model, inputs, keep="output")
+
+
 def _record_activation_io(model: nn.Module, inputs: torch.Tensor, keep: str) -> list[tuple[str, torch.Tensor]]:
     """Run the model once (no grad) and return each activation layer's input or output."""
     layers = activation_layers(model)
@@ -242,10 +289,14 @@ def _record_activation_io(model: nn.Module, inputs: torch.Tensor, keep: str) -> 
         hooks = [module.register_forward_pre_hook(input_recorder(name)) for name, module in layers]
     else:
         hooks = [module.register_forward_hook(output_recorder(name)) for name, module in layers]
+    saved_buffers = {name: buffer.clone() for name, buffer in model.named_buffers()}
     try:
         with torch.no_grad():
             model(inputs)
     finally:
         for hook in hooks:
             hook.remove()
+        with torch.no_grad():
+            for name, buffer in model.named_buffers():
+                buffer.copy_(saved_buffers[name])
     return recorded

@@ -8,6 +8,8 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("book", "exercises", "solutions")
+#: Exercises are stored without outputs (learners start clean); the rest are stored executed.
+EXERCISE_DIR = "exercises"
 
 
 def all_notebooks() -> list[Path]:
@@ -16,6 +18,11 @@ def all_notebooks() -> list[Path]:
     for folder in NOTEBOOK_DIRS:
         found += sorted((ROOT / folder).glob("*.ipynb"))
     return [path.relative_to(ROOT) for path in found]
+
+
+def is_exercise(path: Path) -> bool:
+    """True for a notebook in ``exercises/``: generated from its solution, stored unexecuted."""
+    return path.parts[0] == EXERCISE_DIR
 
 
 def read(path: Path) -> nbformat.NotebookNode:

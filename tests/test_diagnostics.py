@@ -88,3 +88,24 @@ def test_errors_are_clear():
         dead_units(network_with_known_units(), [[1.0, 2.0]])
     with pytest.raises(ValueError, match="loss must be one of"):
         gradient_norms(mlp([2, 1]), INPUTS, torch.zeros(4, 1), loss="l2")
+
+
+def test_dead_units_refuses_nan_pre_activations():
+    model = network_with_known_units()
+    with torch.no_grad():
+        model[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN pre-activations"):
+        dead_units(model, INPUTS)
+
+
+def test_recording_leaves_batch_norm_statistics_alone():
+    from relu_course.diagnostics import activation_inputs, activation_outputs
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 1))
+    model.train()
+    before = {name: buffer.clone() for name, buffer in model.named_buffers()}
+    (name, pre), = activation_inputs(model, INPUTS)
+    (_, post), = activation_outputs(model, INPUTS)
+    assert name == "2" and torch.equal(post, torch.relu(pre))
+    for key, buffer in model.named_buffers():
+        assert torch.equal(buffer, before[key]), key

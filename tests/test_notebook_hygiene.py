@@ -6,9 +6,11 @@ import re
 
 import pytest
 
-from tests.notebooks import all_notebooks, read
+from tests.notebooks import all_notebooks, is_exercise, read
 
 NOTEBOOKS = all_notebooks()
+EXECUTED = [path for path in NOTEBOOKS if not is_exercise(path)]
+EXERCISES = [path for path in NOTEBOOKS if is_exercise(path)]
 MEMORY_ADDRESS = re.compile(r"at 0x[0-9a-f]{6,}")
 MAX_LINE = 79
 
@@ -17,10 +19,23 @@ def test_there_are_notebooks():
     assert any(str(path).startswith("book/") for path in NOTEBOOKS)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=str)
+@pytest.mark.parametrize("path", EXECUTED, ids=str)
 def test_every_code_cell_was_executed_in_order(path):
     counts = [cell.execution_count for cell in read(path).cells if cell.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1)), "re-execute with `make notebooks`"
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=str)
+def test_exercise_is_stored_clean_and_only_run_by_nbval(path):
+    # Learners start from a clean notebook: no outputs, no execution counts. nbval
+    # runs every cell (none may raise) and compares nothing: each code cell but the
+    # Colab install cell is tagged nbval-ignore-output by `make exercises`.
+    for number, cell in enumerate(read(path).cells):
+        if cell.cell_type != "code":
+            continue
+        assert cell.execution_count is None and cell.outputs == [], f"cell {number}: run `make exercises`"
+        tags = cell.metadata.get("tags", [])
+        assert "colab-install" in tags or "nbval-ignore-output" in tags, f"cell {number}: run `make exercises`"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=str)

@@ -1,0 +1,408 @@
+"""Signals and gradients through depth: how deep networks start, and which ones learn.
+
+The functions measure, layer by layer, what a deep network does to its inputs at
+initialization (scale of the activations, how much of it still depends on the input,
+which units are on) and how the gradient shrinks or grows on the way back. They are
+the measurements of Chapter 3.
+
+Notation: a network has hidden layers l = 1, ..., L. Layer l computes the
+pre-activation z_l = W_l h_{l-1} + b_l and the activation h_l = phi(z_l), with h_0 = x.
+For a ReLU layer whose weights have variance v and mean 0, and biases 0,
+
+    E[z_l**2] = fan_in * v * E[h_{l-1}**2] = fan_in * v / 2 * E[z_{l-1}**2],
+
+because E[relu(z)**2] = E[z**2] / 2 for z symmetric around 0. ``relu_signal_gain``
+computes the factor fan_in * v / 2.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from relu_course import diagnostics
+from relu_course._validation import choice, positive_number, whole_number
+from relu_course.diagnostics import gradient_norms
+from relu_course.networks import INITS, mlp
+from relu_course.training import History, train
+
+__all__ = [
+    "activation_outputs",
+    "activation_rms",
+    "active_fraction_per_input",
+    "active_path_fraction",
+    "deep_mlp",
+    "gradient_profile",
+    "init_weight_variance",
+    "input_similarity",
+    "input_spread",
+    "per_layer_factor",
+    "pre_activations",
+    "relu_signal_gain",
+    "same_sign_fraction",
+    "train_each",
+    "units_on_for_every_input",
+]
+
+
+# --------------------------------------------------------------------------- building
+
+
+def deep_mlp(
+    depth: int,
+    width: int,
+    *,
+    inputs: int = 2,
+    outputs: int = 2,
+    activation: str = "relu",
+    init: str = "he",
+    weight_scale: float = 1.0,
+    seed: int = 0,
+) -> nn.Sequential:
+    """A deep MLP of constant width: ``depth`` hidden layers, then an output layer.
+
+    The layers are Linear(inputs, width), activation, then ``depth - 1`` times
+    Linear(width, width), activation, and Linear(width, outputs): ``depth + 1``
+    Linear layers and ``depth`` activation layers, built by ``networks.mlp``.
+
+    Parameters
+    ----------
+    depth : int
+        Number of hidden layers, L >= 1.
+    width : int
+        Units per hidden layer, >= 1.
+    inputs, outputs : int
+        Input and output widths, >= 1.
+    activation : str, default "relu"
+        A name from ``networks.ACTIVATION_MODULES``.
+    init : {"pytorch", "he", "xavier"}, default "he"
+        The weight initialization (see ``networks.mlp``).
+    weight_scale : float, default 1.0
+        Every weight matrix is multiplied by this factor after initialization
+        (biases are left alone), so its variance is multiplied by
+        ``weight_scale**2``. Above 1 the signal grows layer by layer, below 1 it
+        shrinks.
+    seed : int, default 0
+        Seed of the weights.
+
+    Returns
+    -------
+    nn.Sequential
+        Maps a batch of shape (n, inputs) to (n, outputs).
+    """
+    depth = whole_number(depth, "depth", minimum=1)
+    width = whole_number(width, "width", minimum=1)
+    scale = positive_number(weight_scale, "weight_scale")
+    model = mlp(
+        [inputs] + [width] * depth + [outputs],
+        activation,
+        init=init,
+        seed=whole_number(seed, "seed"),
+    )
+    if scale != 1.0:
+        with torch.no_grad():
+            for module in model:
+                if isinstance(module, nn.Linear):
+                    module.weight.mul_(scale)
+    return model
+
+
+def init_weight_variance(init: str, fan_in: int, fan_out: int) -> float:
+    """The variance of one weight under an initialization scheme.
+
+    * ``"pytorch"`` (``nn.Linear``'s default): W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+      variance 1 / (3 fan_in).
+    * ``"he"`` (He et al., 2015): variance 2 / fan_in.
+    * ``"xavier"`` (Glorot & Bengio, 2010): variance 2 / (fan_in + fan_out).
+
+    Parameters
+    ----------
+    init : {"pytorch", "he", "xavier"}
+    fan_in, fan_out : int
+        Inputs and outputs of the layer, >= 1.
+
+    Returns
+    -------
+    float
+    """
+    init = choice(init, "init", INITS)
+    fan_in = whole_number(fan_in, "fan_in", minimum=1)
+    fan_out = whole_number(fan_out, "fan_out", minimum=1)
+    if init == "pytorch":
+        return 1.0 / (3.0 * fan_in)
+    if init == "he":
+        return 2.0 / fan_in
+    return 2.0 / (fan_in + fan_out)
+
+
+def relu_signal_gain(weight_variance: float, fan_in: int) -> float:
+    """Factor by which one ReLU layer multiplies the mean square of the pre-activations.
+
+    gain = fan_in * weight_variance / 2, from E[z_l**2] = fan_in * v * E[relu(z_{l-1})**2]
+    and E[relu(z)**2] = E[z**2] / 2 (weights of mean 0, biases 0). After L layers the
+    mean square is multiplied by gain**L and the root mean square by gain**(L / 2).
+    He initialization (v = 2 / fan_in) is the choice that makes gain = 1.
+
+    Parameters
+    ----------
+    weight_variance : float
+        Variance v of each weight, > 0.
+    fan_in : int
+        Inputs of the layer, >= 1.
+
+    Returns
+    -------
+    float
+    """
+    variance = positive_number(weight_variance, "weight_variance")
+    return whole_number(fan_in, "fan_in", minimum=1) * variance / 2.0
+
+
+# --------------------------------------------------------------------------- looking inside
+
+
+def activation_outputs(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
+    """The output h_l of every activation layer, for one forward pass without gradients.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network with activation modules (``diagnostics.activation_layers``).
+    inputs : Tensor, shape (n, ...)
+
+    Returns
+    -------
+    list of Tensor
+        One per activation layer, in forward order, each of the layer's output shape:
+        (n, units) in an MLP.
+    """
+    return [outputs for _, outputs in diagnostics.activation_outputs(model, inputs)]
+
+
+def pre_activations(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
+    """The input z_l of every activation layer (the pre-activations), one forward pass.
+
+    Recorded before the activation runs, so an in-place ReLU does not hide them.
+
+    Returns
+    -------
+    list of Tensor
+        One per activation layer, in forward order, each of the layer's input shape:
+        (n, units) in an MLP.
+    """
+    return [pre for _, pre in diagnostics.activation_inputs(model, inputs)]
+
+
+def activation_rms(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
+    """Root mean square of each activation layer's output: sqrt(mean(h_l**2)).
+
+    The mean runs over the inputs and the units. It is the scale of the signal that
+    layer l passes on.
+
+    Returns
+    -------
+    ndarray, shape (L,)
+    """
+    return np.array([output.double().pow(2).mean().sqrt().item() for output in activation_outputs(model, inputs)])
+
+
+def input_spread(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
+    """How much each layer's output still depends on the input.
+
+    For every unit, the standard deviation of its output over the inputs; then the
+    mean over the units. A unit whose output is the same for every input has spread 0,
+    whatever its value.
+
+    Returns
+    -------
+    ndarray, shape (L,)
+    """
+    spreads = []
+    for output in activation_outputs(model, inputs):
+        per_unit = output.double().reshape(len(output), -1)
+        spreads.append(per_unit.std(dim=0, unbiased=False).mean().item())
+    return np.array(spreads)
+
+
+def input_similarity(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
+    """How alike each layer's outputs are for different inputs: the mean cosine similarity.
+
+    For layer l, cos(h_l(x_i), h_l(x_j)) = h_l(x_i) . h_l(x_j) / (norm(h_l(x_i)) norm(h_l(x_j))),
+    averaged over all pairs i != j of inputs whose output is not the zero vector
+    (a zero vector has no direction). 1 means every input is mapped to the same
+    direction.
+
+    Returns
+    -------
+    ndarray, shape (L,)
+        NaN for a layer where fewer than two inputs have a non-zero output.
+    """
+    similarities = []
+    for output in activation_outputs(model, inputs):
+        rows = output.double().reshape(len(output), -1)
+        norms = rows.norm(dim=1)
+        kept = norms > 0
+        count = int(kept.sum())
+        if count < 2:
+            similarities.append(math.nan)
+            continue
+        unit_rows = rows[kept] / norms[kept, None]
+        gram = unit_rows @ unit_rows.T
+        similarities.append(((gram.sum() - gram.diagonal().sum()) / (count * (count - 1))).item())
+    return np.array(similarities)
+
+
+def active_fraction_per_input(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
+    """For each layer and each input, the fraction of units that are on (output > 0).
+
+    Returns
+    -------
+    ndarray, shape (L, n)
+        Entry [l, i] is the fraction of layer l + 1's units with h > 0 for input i.
+    """
+    outputs = activation_outputs(model, inputs)
+    return torch.stack([(out.reshape(len(out), -1) > 0).double().mean(dim=1) for out in outputs]).numpy()
+
+
+def active_path_fraction(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
+    """Fraction of input-to-layer paths whose units are all on, averaged over the inputs.
+
+    In a fully connected network a path picks one unit in each hidden layer 1, ..., l.
+    For input x, layer k has a_k(x) * width_k units on, so the fraction of paths with
+    every unit on is the product a_1(x) * ... * a_l(x). This returns its mean over
+    the inputs for each l.
+
+    Returns
+    -------
+    ndarray, shape (L,)
+    """
+    fractions = active_fraction_per_input(model, inputs)
+    return np.cumprod(fractions, axis=0).mean(axis=1)
+
+
+def units_on_for_every_input(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
+    """Per layer, the fraction of units whose output is > 0 for every input.
+
+    The counterpart of ``diagnostics.dead_units`` (off for every input). A ReLU unit
+    that is on for every input acts as a linear unit on this data.
+
+    Returns
+    -------
+    ndarray, shape (L,)
+    """
+    outputs = activation_outputs(model, inputs)
+    return np.array([(out.reshape(len(out), -1) > 0).all(dim=0).double().mean().item() for out in outputs])
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def gradient_profile(
+    model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, loss: str = "mse", kind: str = "output"
+) -> np.ndarray:
+    """Gradient norms of every Linear layer, from the first to the last, as an array.
+
+    A thin wrapper of ``diagnostics.gradient_norms``: one forward and backward pass;
+    the model is not changed.
+
+    Parameters
+    ----------
+    model, inputs, targets, loss
+        As for ``diagnostics.gradient_norms``.
+    kind : {"output", "weight"}, default "output"
+        ``"output"``: the norm of dL/dz_l, the gradient that backpropagation passes
+        down at each layer's output (pre-activation). ``"weight"``: the norm of dL/dW_l.
+
+    Returns
+    -------
+    ndarray, shape (number of Linear layers,)
+    """
+    kind = choice(kind, "kind", ("output", "weight"))
+    return np.array([getattr(record, kind) for record in gradient_norms(model, inputs, targets, loss=loss)])
+
+
+def per_layer_factor(values: np.ndarray) -> float:
+    """The average factor from one layer to the next, fitted on a log scale.
+
+    Fits log(values[l]) = a + l * log(r) by least squares and returns r. For a
+    geometric sequence c * r**l it returns r exactly (up to rounding).
+
+    Parameters
+    ----------
+    values : array_like, shape (m,)
+        Positive, finite, m >= 2, e.g. a quantity measured at layers 1, ..., m.
+
+    Returns
+    -------
+    float
+        r > 0.
+    """
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1 or len(array) < 2:
+        raise ValueError(f"values must be a 1-D sequence of at least 2 numbers, got shape {array.shape}.")
+    if not np.all(np.isfinite(array)) or np.any(array <= 0):
+        raise ValueError("values must be finite and > 0 to fit on a log scale.")
+    slope = np.polyfit(np.arange(len(array)), np.log(array), deg=1)[0]
+    return float(math.exp(slope))
+
+
+def same_sign_fraction(gradient: torch.Tensor) -> float:
+    """Fraction of rows of a weight gradient whose non-zero entries all have one sign.
+
+    Row i of dL/dW for one example is delta_i * h, with delta_i the gradient at unit
+    i's pre-activation and h the layer's input. When h >= 0 (after ReLU), every
+    non-zero entry of the row has the sign of delta_i: the fraction is 1. A row with
+    no non-zero entry counts as one sign.
+
+    Parameters
+    ----------
+    gradient : Tensor, shape (out_features, in_features)
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    if not isinstance(gradient, torch.Tensor) or gradient.dim() != 2:
+        raise TypeError("gradient must be a 2-D torch.Tensor (out_features, in_features).")
+    positive = (gradient > 0).any(dim=1)
+    negative = (gradient < 0).any(dim=1)
+    return (~(positive & negative)).double().mean().item()
+
+
+# --------------------------------------------------------------------------- training
+
+
+def train_each(
+    models: Mapping[str, nn.Module],
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    **settings: object,
+) -> dict[str, History]:
+    """Train every model in place with the same data and settings; return the histories.
+
+    Parameters
+    ----------
+    models : mapping of label -> nn.Module
+        The networks to compare, e.g. the same architecture under several inits.
+    inputs, targets : Tensor
+        As for ``training.train``.
+    **settings
+        Keyword arguments of ``training.train`` (loss, optimizer, learning_rate,
+        steps, batch_size, seed, ...), the same for every model.
+
+    Returns
+    -------
+    dict of label -> History
+        In the order of ``models``.
+    """
+    if not isinstance(models, Mapping) or not models:
+        raise TypeError("models must be a non-empty mapping of label -> nn.Module.")
+    return {label: train(model, inputs, targets, **settings) for label, model in models.items()}
+
+
+# --------------------------------------------------------------------------- helpers

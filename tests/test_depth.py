@@ -1,0 +1,293 @@
+"""Signal and gradient propagation through depth, checked by hand and against autograd."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from relu_course import depth
+from relu_course.diagnostics import dead_units, gradient_norms
+from relu_course.training import train
+
+GENERATOR_SEED = 0
+
+
+def gaussian(rows: int, columns: int, seed: int = GENERATOR_SEED) -> torch.Tensor:
+    return torch.randn(rows, columns, generator=torch.Generator().manual_seed(seed))
+
+
+def network_with_known_units() -> nn.Sequential:
+    """Linear(2 -> 3), ReLU, Linear(3 -> 1): unit 0 is x0, unit 1 is always -5 (off), unit 2 is x0 + x1."""
+    linear = nn.Linear(2, 3)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]))
+        linear.bias.copy_(torch.tensor([0.0, -5.0, 0.0]))
+    return nn.Sequential(linear, nn.ReLU(), nn.Linear(3, 1))
+
+
+INPUTS = torch.tensor([[1.0, 1.0], [-1.0, 3.0], [2.0, -3.0], [-2.0, -1.0]])
+# Pre-activations of network_with_known_units on INPUTS, unit by unit:
+PRE = torch.tensor([[1.0, -5.0, 2.0], [-1.0, -5.0, 2.0], [2.0, -5.0, -1.0], [-2.0, -5.0, -3.0]])
+
+
+# --------------------------------------------------------------------------- building
+
+
+def test_deep_mlp_has_depth_hidden_layers_of_one_width():
+    model = depth.deep_mlp(4, 7, inputs=3, outputs=2, activation="tanh", seed=1)
+    kinds = [type(layer).__name__ for layer in model]
+    assert kinds == ["Linear", "Tanh"] * 4 + ["Linear"]
+    assert [layer.out_features for layer in model if isinstance(layer, nn.Linear)] == [7, 7, 7, 7, 2]
+    assert model(torch.zeros(5, 3)).shape == (5, 2)
+
+
+def test_weight_scale_multiplies_the_weights_and_leaves_the_biases():
+    plain = depth.deep_mlp(3, 5, init="pytorch", seed=2)
+    scaled = depth.deep_mlp(3, 5, init="pytorch", seed=2, weight_scale=1.5)
+    for a, b in zip(plain, scaled):
+        if isinstance(a, nn.Linear):
+            assert torch.allclose(b.weight, 1.5 * a.weight)
+            assert torch.equal(b.bias, a.bias)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"depth": 0, "width": 4}, ValueError),
+        ({"depth": 2, "width": 0}, ValueError),
+        ({"depth": 2.0, "width": 4}, TypeError),
+        ({"depth": 2, "width": 4, "weight_scale": 0.0}, ValueError),
+        ({"depth": 2, "width": 4, "weight_scale": "big"}, TypeError),
+        ({"depth": 2, "width": 4, "init": "kaiming"}, ValueError),
+        ({"depth": 2, "width": 4, "activation": "step"}, ValueError),
+    ],
+)
+def test_deep_mlp_rejects_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        depth.deep_mlp(**kwargs)
+
+
+@pytest.mark.parametrize("init", ["pytorch", "he", "xavier"])
+def test_init_weight_variance_matches_the_weights_drawn(init):
+    fan_in, fan_out = 500, 300
+    weight = depth.deep_mlp(1, fan_out, inputs=fan_in, init=init, seed=0)[0].weight
+    assert weight.var().item() == pytest.approx(depth.init_weight_variance(init, fan_in, fan_out), rel=0.02)
+
+
+def test_init_weight_variance_formulas_and_errors():
+    assert depth.init_weight_variance("he", 50, 10) == pytest.approx(2 / 50)
+    assert depth.init_weight_variance("xavier", 50, 10) == pytest.approx(2 / 60)
+    assert depth.init_weight_variance("pytorch", 50, 10) == pytest.approx(1 / 150)
+    with pytest.raises(ValueError, match="init must be one of"):
+        depth.init_weight_variance("glorot", 5, 5)
+    with pytest.raises(ValueError):
+        depth.init_weight_variance("he", 0, 5)
+
+
+def test_relu_signal_gain_formula_and_errors():
+    assert depth.relu_signal_gain(2 / 64, 64) == pytest.approx(1.0)
+    assert depth.relu_signal_gain(1 / (3 * 64), 64) == pytest.approx(1 / 6)
+    with pytest.raises(ValueError):
+        depth.relu_signal_gain(-1.0, 4)
+    with pytest.raises(TypeError):
+        depth.relu_signal_gain(0.1, 4.5)
+
+
+def test_half_of_a_symmetric_variance_survives_relu():
+    # The fact behind relu_signal_gain: E[relu(z)^2] = Var(z) / 2 for z ~ N(0, s^2).
+    z = 3.0 * np.random.default_rng(0).standard_normal(1_000_000)
+    assert np.mean(np.maximum(z, 0.0) ** 2) == pytest.approx(9.0 / 2, rel=0.01)
+
+
+@pytest.mark.parametrize("init", ["pytorch", "he", "xavier"])
+def test_measured_rms_follows_the_predicted_gain_in_a_wide_network(init):
+    # Biases would add their own variance; zero them so the prediction is exact in expectation.
+    width, layers = 512, 6
+    model = depth.deep_mlp(layers, width, inputs=width, init=init, seed=0)
+    with torch.no_grad():
+        for module in model:
+            if isinstance(module, nn.Linear):
+                module.bias.zero_()
+    rms = depth.activation_rms(model, gaussian(256, width))
+    gain = depth.relu_signal_gain(depth.init_weight_variance(init, width, width), width)
+    assert depth.per_layer_factor(rms) == pytest.approx(math.sqrt(gain), rel=0.03)
+
+
+# --------------------------------------------------------------------------- looking inside
+
+
+def test_activation_outputs_and_pre_activations_match_a_manual_forward_pass():
+    model = depth.deep_mlp(3, 6, inputs=4, seed=3)
+    x = gaussian(10, 4)
+    outputs = depth.activation_outputs(model, x)
+    pres = depth.pre_activations(model, x)
+    h = x
+    for index in range(3):
+        z = model[2 * index](h)
+        h = torch.relu(z)
+        assert torch.allclose(pres[index], z) and torch.allclose(outputs[index], h)
+    assert not any(t.requires_grad for t in outputs + pres)
+
+
+def test_pre_activations_survive_an_inplace_relu():
+    model = network_with_known_units()
+    model[1] = nn.ReLU(inplace=True)
+    (pre,) = depth.pre_activations(model, INPUTS)
+    assert torch.equal(pre, PRE)
+
+
+def test_statistics_of_the_known_network():
+    model = network_with_known_units()
+    h = torch.relu(PRE)
+    assert depth.activation_rms(model, INPUTS)[0] == pytest.approx(h.pow(2).mean().sqrt().item())
+    assert depth.input_spread(model, INPUTS)[0] == pytest.approx(h.std(dim=0, unbiased=False).mean().item())
+    active = depth.active_fraction_per_input(model, INPUTS)
+    np.testing.assert_allclose(active, [[2 / 3, 1 / 3, 1 / 3, 0.0]])
+    assert depth.units_on_for_every_input(model, INPUTS)[0] == 0.0
+    # Unit 1 is off for all inputs: dead_units counts it; no unit is on for every input.
+    assert dead_units(model, INPUTS)[0].dead == 1
+
+
+def test_input_spread_is_zero_when_the_input_is_forgotten():
+    model = depth.deep_mlp(2, 4, inputs=3, seed=0)
+    with torch.no_grad():
+        model[0].weight.zero_()  # layer 1 ignores x: its output is relu(b) for every input
+    spread = depth.input_spread(model, gaussian(20, 3))
+    assert spread[0] == 0.0 and spread[1] == 0.0
+
+
+def test_input_similarity_by_hand_and_against_torch():
+    # Outputs of the known network: (1, 0, 2), (0, 0, 2), (2, 0, 0) and the zero vector,
+    # which has no direction and is left out. Cosines 2/sqrt(5), 1/sqrt(5) and 0.
+    (similarity,) = depth.input_similarity(network_with_known_units(), INPUTS)
+    assert similarity == pytest.approx(1 / math.sqrt(5))
+    model = depth.deep_mlp(2, 8, inputs=3, seed=6)
+    x = gaussian(6, 3)
+    h = depth.activation_outputs(model, x)[1].double()
+    pairs = [
+        nn.functional.cosine_similarity(h[i], h[j], dim=0).item() for i in range(6) for j in range(6) if i != j
+    ]
+    assert depth.input_similarity(model, x)[1] == pytest.approx(np.mean(pairs))
+    assert np.isnan(depth.input_similarity(network_with_known_units(), INPUTS[3:])[0])
+
+
+def test_units_on_for_every_input():
+    model = network_with_known_units()
+    with torch.no_grad():
+        model[0].bias.copy_(torch.tensor([10.0, -5.0, 0.0]))  # unit 0 is now on for every input
+    assert depth.units_on_for_every_input(model, INPUTS)[0] == pytest.approx(1 / 3)
+
+
+def test_active_path_fraction_is_the_mean_of_products():
+    model = depth.deep_mlp(4, 5, inputs=3, seed=4)
+    x = gaussian(16, 3)
+    per_input = depth.active_fraction_per_input(model, x)
+    assert per_input.shape == (4, 16)
+    expected = [np.mean(np.prod(per_input[: layer + 1], axis=0)) for layer in range(4)]
+    np.testing.assert_allclose(depth.active_path_fraction(model, x), expected)
+
+
+def test_paths_halve_per_layer_while_units_stay_half_on():
+    model = depth.deep_mlp(8, 256, inputs=64, seed=0)
+    x = gaussian(128, 64)
+    active = depth.active_fraction_per_input(model, x).mean(axis=1)
+    np.testing.assert_allclose(active, 0.5, atol=0.08)
+    paths = depth.active_path_fraction(model, x)
+    np.testing.assert_allclose(np.log2(paths), -np.arange(1, 9), atol=0.5)
+
+
+def test_inspection_errors_are_clear():
+    with pytest.raises(ValueError, match="no activation layers"):
+        depth.activation_rms(nn.Linear(2, 2), INPUTS)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        depth.input_spread(network_with_known_units(), [[1.0, 2.0]])
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        depth.activation_outputs("model", INPUTS)
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def test_gradient_profile_matches_autograd():
+    model = depth.deep_mlp(3, 4, inputs=2, outputs=1, seed=5)
+    x, y = gaussian(8, 2), gaussian(8, 1, seed=1)
+    weights = depth.gradient_profile(model, x, y, kind="weight")
+    outputs = depth.gradient_profile(model, x, y)
+    assert outputs.tolist() == [record.output for record in gradient_norms(model, x, y)]
+    nn.functional.mse_loss(model(x), y).backward()
+    linears = [module for module in model if isinstance(module, nn.Linear)]
+    np.testing.assert_allclose(weights, [layer.weight.grad.norm().item() for layer in linears], rtol=1e-6)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        depth.gradient_profile(model, x, y, kind="bias")
+
+
+def test_gradient_shrinks_by_the_weight_scale_per_layer():
+    # He init keeps ||dL/dz_l|| roughly constant; scaling every weight by s multiplies it by about s per layer.
+    x, labels = gaussian(256, 64), torch.arange(256) % 2
+    factors = {}
+    for scale in (0.7, 1.0):
+        model = depth.deep_mlp(12, 256, inputs=64, weight_scale=scale, seed=0)
+        profile = depth.gradient_profile(model, x, labels, loss="cross_entropy")[:-1]
+        factors[scale] = 1 / depth.per_layer_factor(profile)  # from the output back to the input
+    assert factors[1.0] == pytest.approx(1.0, abs=0.05)
+    assert factors[0.7] == pytest.approx(0.7, abs=0.05)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    start=st.floats(1e-6, 1e6),
+    ratio=st.floats(0.01, 100.0),
+    length=st.integers(2, 40),
+)
+def test_per_layer_factor_recovers_a_geometric_ratio(start, ratio, length):
+    values = start * ratio ** np.arange(length)
+    assert depth.per_layer_factor(values) == pytest.approx(ratio, rel=1e-9)
+
+
+@pytest.mark.parametrize("values", [[1.0], [[1.0, 2.0]], [1.0, 0.0], [1.0, -2.0], [1.0, np.nan]])
+def test_per_layer_factor_rejects_what_it_cannot_fit(values):
+    with pytest.raises(ValueError):
+        depth.per_layer_factor(values)
+
+
+def test_same_sign_fraction_by_hand():
+    gradient = torch.tensor([[1.0, 0.0, 2.0], [-1.0, -3.0, 0.0], [1.0, -1.0, 0.0], [0.0, 0.0, 0.0]])
+    assert depth.same_sign_fraction(gradient) == pytest.approx(3 / 4)
+    with pytest.raises(TypeError):
+        depth.same_sign_fraction(torch.zeros(3))
+    with pytest.raises(TypeError):
+        depth.same_sign_fraction([[1.0]])
+
+
+def test_one_example_after_relu_gives_one_sign_per_row_but_tanh_does_not():
+    x, labels = gaussian(1, 5), torch.tensor([1])
+    fractions = {}
+    for activation in ("relu", "tanh"):
+        model = depth.deep_mlp(2, 16, inputs=5, activation=activation, seed=0)
+        nn.functional.cross_entropy(model(x), labels).backward()
+        fractions[activation] = depth.same_sign_fraction(model[2].weight.grad)
+    assert fractions["relu"] == 1.0
+    assert fractions["tanh"] < 0.5
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_train_each_is_train_applied_to_every_model():
+    x = torch.linspace(-1, 1, 32).reshape(-1, 1)
+    y = x.abs()
+    models = {"a": depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=0), "b": depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=1)}
+    histories = depth.train_each(models, x, y, steps=5, learning_rate=0.01)
+    assert list(histories) == ["a", "b"]
+    again = train(depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=1), x, y, steps=5, learning_rate=0.01)
+    assert histories["b"].losses == again.losses
+    with pytest.raises(TypeError):
+        depth.train_each({}, x, y)
+    with pytest.raises(ValueError, match="optimizer"):
+        depth.train_each(models, x, y, optimizer="lbfgs")
