@@ -30,18 +30,7 @@ from relu_course.dead_neurons import (
 from relu_course.diagnostics import dead_units
 from relu_course.networks import mlp
 from relu_course.training import train
-
-INPUTS = torch.tensor([[1.0, 1.0], [-1.0, 3.0], [2.0, -3.0], [-2.0, -1.0]])
-
-
-def network_with_known_units() -> nn.Sequential:
-    """Linear(2 -> 3), ReLU, Linear(3 -> 1): unit 0 is x0, unit 1 is -5 (dead), unit 2 is x0 + x1."""
-    linear = nn.Linear(2, 3)
-    with torch.no_grad():
-        linear.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]))
-        linear.bias.copy_(torch.tensor([0.0, -5.0, 0.0]))
-    return nn.Sequential(linear, nn.ReLU(), nn.Linear(3, 1))
-
+from tests.known_networks import INPUTS, network_with_known_units
 
 def random_inputs(rows: int, columns: int, seed: int) -> torch.Tensor:
     return torch.randn(rows, columns, generator=torch.Generator().manual_seed(seed))

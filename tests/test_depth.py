@@ -14,6 +14,7 @@ from torch import nn
 from relu_course import depth
 from relu_course.diagnostics import dead_units, gradient_norms
 from relu_course.training import train
+from tests.known_networks import INPUTS, network_with_known_units
 
 GENERATOR_SEED = 0
 
@@ -22,16 +23,6 @@ def gaussian(rows: int, columns: int, seed: int = GENERATOR_SEED) -> torch.Tenso
     return torch.randn(rows, columns, generator=torch.Generator().manual_seed(seed))
 
 
-def network_with_known_units() -> nn.Sequential:
-    """Linear(2 -> 3), ReLU, Linear(3 -> 1): unit 0 is x0, unit 1 is always -5 (off), unit 2 is x0 + x1."""
-    linear = nn.Linear(2, 3)
-    with torch.no_grad():
-        linear.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]))
-        linear.bias.copy_(torch.tensor([0.0, -5.0, 0.0]))
-    return nn.Sequential(linear, nn.ReLU(), nn.Linear(3, 1))
-
-
-INPUTS = torch.tensor([[1.0, 1.0], [-1.0, 3.0], [2.0, -3.0], [-2.0, -1.0]])
 # Pre-activations of network_with_known_units on INPUTS, unit by unit:
 PRE = torch.tensor([[1.0, -5.0, 2.0], [-1.0, -5.0, 2.0], [2.0, -5.0, -1.0], [-2.0, -5.0, -3.0]])
 

@@ -8,18 +8,9 @@ from torch import nn
 
 from relu_course.diagnostics import activation_layers, activation_statistics, dead_units, gradient_norms
 from relu_course.networks import mlp
+from tests.known_networks import INPUTS, network_with_known_units
 
 
-def network_with_known_units() -> nn.Sequential:
-    """Linear(2 -> 3) then ReLU: unit 0 is x0, unit 1 is -|big| (always off), unit 2 is x0 + x1."""
-    linear = nn.Linear(2, 3)
-    with torch.no_grad():
-        linear.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]))
-        linear.bias.copy_(torch.tensor([0.0, -5.0, 0.0]))
-    return nn.Sequential(linear, nn.ReLU(), nn.Linear(3, 1))
-
-
-INPUTS = torch.tensor([[1.0, 1.0], [-1.0, 3.0], [2.0, -3.0], [-2.0, -1.0]])
 
 
 def test_activation_layers_finds_activations_in_order():
