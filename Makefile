@@ -16,11 +16,12 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # compete for cores. The notebooks ask for one thread themselves, too.
 export OMP_NUM_THREADS := 1
 
-.PHONY: help setup book test notebooks exercises clean
+.PHONY: help setup book test portability notebooks exercises clean
 
 help:
 	@echo "make book       build the course into _build/html (uses the outputs stored in the notebooks)"
 	@echo "make test       unit tests, nbval on every notebook (text and figures) as Colab runs it, strict book build"
+	@echo "make portability  nbval on book/ and solutions/ under several emulated CPUs (see README)"
 	@echo "make notebooks  re-execute the notebooks in place: the only way outputs are produced"
 	@echo "make exercises  regenerate exercises/ from solutions/ (make notebooks does it too)"
 	@echo "make setup      create .venv with the exact pins (book and test do this themselves)"
@@ -46,6 +47,12 @@ test: $(READY)
 	$(BIN)/python tools/colab_simulation.py
 	JUPYTER_PATH=$(abspath _build/colab) $(BIN)/python -m pytest -n 2 --dist loadfile \
 		--nbval --nbval-kernel-name relu-course-colab tests _build/colab/notebooks
+
+# Every stored output must hold on other CPUs too: tools/portability.py re-runs nbval on
+# book/ and solutions/ once per emulated CPU (ATEN_CPU_CAPABILITY, MKL_CBWR,
+# ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE; the README says what each variant emulates).
+portability: $(READY)
+	$(BIN)/python tools/portability.py
 
 notebooks: $(READY)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOK_DIRS)

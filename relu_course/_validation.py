@@ -97,3 +97,12 @@ def whole_number(value: object, name: str, minimum: int = 0) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
     return int(value)
+
+
+def float_dtype(dtype: object, name: str = "dtype") -> "torch.dtype":  # noqa: F821
+    """Check that ``dtype`` is a floating-point ``torch.dtype`` and return it."""
+    import torch  # here, so that importing this module does not load PyTorch
+
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating-point torch.dtype such as torch.float64, got {dtype!r}.")
+    return dtype

@@ -8,13 +8,19 @@ from typing import Callable
 import numpy as np
 import torch
 
-from relu_course._validation import real_number, whole_number
+from relu_course._validation import float_dtype, real_number, whole_number
 
 __all__ = ["regression_1d", "spirals"]
 
 
 def spirals(
-    points_per_class: int = 200, classes: int = 2, *, turns: float = 1.0, noise: float = 0.1, seed: int = 0
+    points_per_class: int = 200,
+    classes: int = 2,
+    *,
+    turns: float = 1.0,
+    noise: float = 0.1,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float32,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Interleaved spiral arms in the plane, one arm per class.
 
@@ -34,15 +40,19 @@ def spirals(
         Standard deviation of the noise, >= 0.
     seed : int, default 0
         Seed of the noise.
+    dtype : torch.dtype, default torch.float32
+        Floating-point type of the returned inputs. The values are computed in
+        float64 and rounded once to ``dtype``.
 
     Returns
     -------
-    inputs : Tensor of float32, shape (points_per_class * classes, 2)
+    inputs : Tensor of ``dtype``, shape (points_per_class * classes, 2)
     labels : Tensor of int64, shape (points_per_class * classes,)
         Values 0, ..., classes - 1, class by class.
     """
     points_per_class = whole_number(points_per_class, "points_per_class", minimum=1)
     classes = whole_number(classes, "classes", minimum=2)
+    dtype = float_dtype(dtype)
     turns = real_number(turns, "turns")
     noise = real_number(noise, "noise")
     if turns <= 0 or noise < 0:
@@ -55,7 +65,7 @@ def spirals(
         arms.append(np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]))
         labels.append(np.full(points_per_class, label))
     points = np.concatenate(arms) + noise * rng.standard_normal((points_per_class * classes, 2))
-    return torch.tensor(points, dtype=torch.float32), torch.tensor(np.concatenate(labels), dtype=torch.int64)
+    return torch.tensor(points, dtype=dtype), torch.tensor(np.concatenate(labels), dtype=torch.int64)
 
 
 def regression_1d(
@@ -66,6 +76,7 @@ def regression_1d(
     stop: float = 3.0,
     noise: float = 0.0,
     seed: int = 0,
+    dtype: torch.dtype = torch.float32,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Samples y = function(x) + noise on an even grid of x in [start, stop].
 
@@ -81,18 +92,22 @@ def regression_1d(
         Standard deviation of Gaussian noise added to y, >= 0.
     seed : int, default 0
         Seed of the noise.
+    dtype : torch.dtype, default torch.float32
+        Floating-point type of the returned inputs and targets. The values are computed in
+        float64 and rounded once to ``dtype``.
 
     Returns
     -------
-    inputs, targets : Tensors of float32, shape (points, 1)
+    inputs, targets : Tensors of ``dtype``, shape (points, 1)
     """
     points = whole_number(points, "points", minimum=2)
     start, stop = real_number(start, "start"), real_number(stop, "stop")
     noise = real_number(noise, "noise")
+    dtype = float_dtype(dtype)
     if not start < stop or noise < 0:
         raise ValueError(f"need start < stop and noise >= 0; got [{start}, {stop}], noise={noise}.")
     rng = np.random.default_rng(whole_number(seed, "seed"))
     x = np.linspace(start, stop, points)
     y = np.asarray(function(x), dtype=np.float64) + noise * rng.standard_normal(points)
-    as_column = lambda values: torch.tensor(values, dtype=torch.float32).reshape(-1, 1)  # noqa: E731
+    as_column = lambda values: torch.tensor(values, dtype=dtype).reshape(-1, 1)  # noqa: E731
     return as_column(x), as_column(y)

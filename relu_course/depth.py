@@ -62,6 +62,7 @@ def deep_mlp(
     init: str = "he",
     weight_scale: float = 1.0,
     seed: int = 0,
+    dtype: torch.dtype = torch.float32,
 ) -> nn.Sequential:
     """A deep MLP of constant width: ``depth`` hidden layers, then an output layer.
 
@@ -88,6 +89,8 @@ def deep_mlp(
         shrinks.
     seed : int, default 0
         Seed of the weights.
+    dtype : torch.dtype, default torch.float32
+        Type of the parameters (see ``networks.mlp``).
 
     Returns
     -------
@@ -102,6 +105,7 @@ def deep_mlp(
         activation,
         init=init,
         seed=whole_number(seed, "seed"),
+        dtype=dtype,
     )
     if scale != 1.0:
         with torch.no_grad():

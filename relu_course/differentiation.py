@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from numpy.typing import ArrayLike
 from torch import nn
 
-from relu_course._validation import as_real_array, choice, positive_number, real_number, whole_number
+from relu_course._validation import as_real_array, choice, float_dtype, positive_number, real_number, whole_number
 from relu_course.diagnostics import activation_layers
 from relu_course.tables import Table
 
@@ -66,12 +66,6 @@ def _check_function(function: object) -> TorchFunction:
     if not callable(function):
         raise TypeError(f"function must be callable (a tensor -> tensor function), got {type(function).__name__}.")
     return function  # type: ignore[return-value]
-
-
-def _check_float_dtype(dtype: object) -> torch.dtype:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point torch.dtype such as torch.float64, got {dtype!r}.")
-    return dtype
 
 
 def _points(x: ArrayLike) -> np.ndarray:
@@ -124,7 +118,7 @@ def autograd_derivative(function: TorchFunction, x: ArrayLike, dtype: torch.dtyp
         f'(x), same shape as ``x``.
     """
     function = _check_function(function)
-    dtype = _check_float_dtype(dtype)
+    dtype = float_dtype(dtype)
     t = torch.tensor(_points(x), dtype=dtype, requires_grad=True)
     _evaluate(function, t).sum().backward()
     gradient = t.grad if t.grad is not None else torch.zeros_like(t)  # f does not depend on x
@@ -159,7 +153,7 @@ def central_difference(
     """
     function = _check_function(function)
     step = positive_number(step, "step")
-    dtype = _check_float_dtype(dtype)
+    dtype = float_dtype(dtype)
     points = _points(x)
     return (_values(function, points + step, dtype) - _values(function, points - step, dtype)) / (2 * step)
 
@@ -191,7 +185,7 @@ def one_sided_differences(
     """
     function = _check_function(function)
     step = positive_number(step, "step")
-    dtype = _check_float_dtype(dtype)
+    dtype = float_dtype(dtype)
     points = _points(x)
     at_x = _values(function, points, dtype)
     left = (at_x - _values(function, points - step, dtype)) / step
@@ -490,7 +484,7 @@ def exact_zero_preactivations(model: nn.Module, inputs: torch.Tensor, dtype: tor
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
     if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():
         raise TypeError(f"inputs must be a floating-point torch.Tensor, got {type(inputs).__name__}.")
-    dtype = _check_float_dtype(dtype)
+    dtype = float_dtype(dtype)
     rounded = copy.deepcopy(model).to(dtype)
     layers = activation_layers(rounded)
     if not layers:

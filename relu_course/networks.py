@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from relu_course._validation import choice, whole_number
+from relu_course._validation import choice, float_dtype, whole_number
 from relu_course.tables import Table
 
 __all__ = ["ACTIVATION_MODULES", "INITS", "layer_shapes", "mlp"]
@@ -40,6 +40,7 @@ def mlp(
     *,
     init: str = "pytorch",
     seed: int | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> nn.Sequential:
     """Build a multilayer perceptron: Linear, activation, Linear, activation, ..., Linear.
 
@@ -62,6 +63,12 @@ def mlp(
         * ``"xavier"``: W ~ N(0, 2 / (fan_in + fan_out)) (Glorot & Bengio, 2010), biases 0.
     seed : int, optional
         Seed for the weights. The global random state of PyTorch is left as it was.
+    dtype : torch.dtype, default torch.float32
+        Floating-point type of the parameters. The weights are drawn in float32 and
+        then converted, so a float64 network starts from the same numbers as its
+        float32 twin. Use ``torch.float64`` for small trainings whose results must not
+        depend on the CPU: float32 training amplifies the last-bit differences between
+        the kernels of different CPUs.
 
     Returns
     -------
@@ -70,6 +77,7 @@ def mlp(
     sizes = _check_layer_sizes(layer_sizes)
     activation = choice(activation, "activation", tuple(ACTIVATION_MODULES))
     init = choice(init, "init", INITS)
+    dtype = float_dtype(dtype)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)
@@ -80,7 +88,7 @@ def mlp(
             layers.append(linear)
             if index < len(sizes) - 2:
                 layers.append(ACTIVATION_MODULES[activation]())
-    return nn.Sequential(*layers)
+    return nn.Sequential(*layers).to(dtype)
 
 
 def _check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:

@@ -294,9 +294,10 @@ def plot_decision_regions(
     ax : Axes
         Where to draw.
     model : callable
-        Maps a float32 tensor of shape (m, 2) to class scores of shape (m, classes).
+        Maps a tensor of shape (m, 2), of the same dtype as ``inputs``, to class
+        scores of shape (m, classes).
     inputs : Tensor, shape (n, 2)
-        The data points.
+        The data points (float32 or float64; the grid gets the same type).
     labels : Tensor of int, shape (n,)
         Their classes, drawn in the course colours.
     resolution : int, default 200
@@ -320,7 +321,8 @@ def plot_decision_regions(
     xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)
     ys = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
-    grid = torch.tensor(np.column_stack([grid_x.ravel(), grid_y.ravel()]), dtype=torch.float32)
+    grid_dtype = inputs.dtype if isinstance(inputs, torch.Tensor) and inputs.is_floating_point() else torch.float32
+    grid = torch.tensor(np.column_stack([grid_x.ravel(), grid_y.ravel()]), dtype=grid_dtype)
     with torch.no_grad():
         predicted = model(grid).argmax(dim=1).numpy().reshape(grid_x.shape)
     class_count = int(max(classes.max(), predicted.max())) + 1

@@ -511,6 +511,7 @@ def train_ensemble(
     steps: int = 200,
     learning_rate: float = 1e-2,
     init: str = "pytorch",
+    dtype: torch.dtype = torch.float32,
 ) -> Ensemble:
     """Train one classifier per seed, all at once, with full-batch Adam and cross-entropy.
 
@@ -545,6 +546,8 @@ def train_ensemble(
         Adam's step size, > 0.
     init : {"pytorch", "he", "xavier"}, default "pytorch"
         Weight initialization, as for ``networks.mlp``.
+    dtype : torch.dtype, default torch.float32
+        Type of the parameters, as for ``networks.mlp``; ``inputs`` must have it too.
 
     Returns
     -------
@@ -557,7 +560,9 @@ def train_ensemble(
     steps = whole_number(steps, "steps", minimum=1)
     learning_rate = positive_number(learning_rate, "learning_rate")
     per_network = _check_classification_data(inputs, labels, len(seeds))
-    models = [mlp(layer_sizes, activation, init=init, seed=seed) for seed in seeds]
+    models = [mlp(layer_sizes, activation, init=init, seed=seed, dtype=dtype) for seed in seeds]
+    if inputs.dtype != dtype:
+        raise TypeError(f"inputs have dtype {inputs.dtype} but the networks {dtype}: make both the same.")
     parameters, _ = torch.func.stack_module_state(models)  # name -> tensor (networks, ...)
     layers = list(models[0])
     for layer in layers:
