@@ -46,3 +46,15 @@ def test_regression_1d():
     assert (noisy - clean).std().item() == pytest.approx(0.5, rel=0.1)
     with pytest.raises(ValueError):
         regression_1d(np.sin, 10, start=1.0, stop=0.0)
+
+
+def test_datasets_in_float64_round_once_from_the_same_values():
+    x32, labels32 = spirals(20, seed=3)
+    x64, labels64 = spirals(20, seed=3, dtype=torch.float64)
+    assert x32.dtype == torch.float32 and x64.dtype == torch.float64
+    assert torch.equal(x64.float(), x32) and torch.equal(labels32, labels64)
+    inputs, targets = regression_1d(np.sin, 11, dtype=torch.float64)
+    assert inputs.dtype == targets.dtype == torch.float64
+    torch.testing.assert_close(targets, torch.sin(inputs), rtol=1e-15, atol=1e-15)
+    with pytest.raises(TypeError, match="floating-point"):
+        spirals(5, dtype=torch.int32)

@@ -74,3 +74,18 @@ def test_default_init_matches_nn_linear():
     torch.manual_seed(0)
     expected = nn.Linear(5, 3).weight
     assert torch.equal(mlp([5, 3], seed=0)[0].weight, expected)
+
+
+def test_mlp_in_float64_starts_from_the_float32_weights():
+    single = mlp([3, 8, 2], init="he", seed=4)
+    double = mlp([3, 8, 2], init="he", seed=4, dtype=torch.float64)
+    assert all(p.dtype == torch.float64 for p in double.parameters())
+    for p32, p64 in zip(single.parameters(), double.parameters()):
+        assert torch.equal(p32.double(), p64)
+    assert double(torch.zeros(5, 3, dtype=torch.float64)).dtype == torch.float64
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, "float64", None])
+def test_mlp_refuses_a_dtype_that_is_not_a_float_type(dtype):
+    with pytest.raises(TypeError, match="floating-point torch.dtype"):
+        mlp([2, 3, 1], dtype=dtype)

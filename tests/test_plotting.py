@@ -96,3 +96,13 @@ def test_decision_regions_shade_the_predicted_class():
     assert (shaded[:, :9] == 0).all() and (shaded[:, -9:] == 1).all()
     with pytest.raises(ValueError, match="shape"):
         plotting.plot_decision_regions(ax, model, inputs[:, :1], torch.tensor([0, 1, 1]))
+
+
+def test_decision_regions_of_a_float64_model():
+    from torch import nn
+
+    model = nn.Linear(2, 2, dtype=torch.float64)
+    inputs = torch.tensor([[-1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    figure, (ax,) = plotting.new_figure()
+    plotting.plot_decision_regions(ax, model, inputs, torch.tensor([0, 1]), resolution=5)
+    assert np.asarray(ax.collections[0].get_array()).size == 25

@@ -353,3 +353,19 @@ def test_ensemble_refuses_layers_with_unknown_parameters(monkeypatch):
     monkeypatch.setitem(ACTIVATION_MODULES, "scaled", _Scaled)
     with pytest.raises(TypeError, match="_Scaled"):
         V.train_ensemble([2, 4, 2], "scaled", [0], *DATA, steps=1)
+
+
+def test_ensemble_in_float64_equals_training_each_network_alone():
+    inputs, labels = spirals(20, 2, seed=0, dtype=torch.float64)
+    ensemble = V.train_ensemble([2, 8, 2], "prelu", [1], inputs, labels, steps=10, learning_rate=0.02,
+                                dtype=torch.float64)
+    alone = mlp([2, 8, 2], "prelu", seed=1, dtype=torch.float64)
+    history = train(alone, inputs, labels, loss="cross_entropy", learning_rate=0.02, steps=10)
+    np.testing.assert_allclose(ensemble.losses[0], history.losses, rtol=1e-12)
+    assert all(p.dtype == torch.float64 for p in ensemble.models[0].parameters())
+
+
+def test_ensemble_refuses_inputs_of_another_dtype():
+    inputs, labels = DATA  # float32
+    with pytest.raises(TypeError, match="dtype"):
+        V.train_ensemble([2, 4, 2], "relu", [0], inputs, labels, steps=1, dtype=torch.float64)
