@@ -47,8 +47,10 @@ __all__ = [
     "derivative_at_zero_table",
     "exact_zero_preactivations",
     "gradient_check",
+    "low_precision_copy",
     "one_sided_differences",
     "relu_with_derivative_at_zero",
+    "round_to",
     "with_relu_derivative_at_zero",
 ]
 
@@ -426,6 +428,57 @@ def _replace_relus(module: nn.Module, value: float) -> int:
     return replaced
 
 
+# --------------------------------------------------------------------------- emulated precision
+
+
+def round_to(t: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``t`` rounded to the nearest number of ``dtype`` (round half to even), kept in t's own type.
+
+    Autograd sees the two casts, so a gradient flowing back through this call is rounded
+    to ``dtype`` as well.
+    """
+    return t.to(dtype).to(t.dtype)
+
+
+def low_precision_copy(model: nn.Module, dtype: torch.dtype) -> nn.Module:
+    """A float64 copy of ``model`` that computes as if in ``dtype``, the same on every CPU.
+
+    The copy's parameters are rounded to ``dtype``, and the output of every module without
+    children (Linear, ReLU, ...) is rounded to ``dtype`` (its input must be rounded by the
+    caller). In between, each layer computes in float64, where the products and sums of
+    16-bit numbers are exact: a Linear layer in ``dtype`` is emulated as one exact
+    multiply-add per output, rounded once, which is what a processor with a wide
+    accumulator computes. Gradients flowing back out of each module are rounded to
+    ``dtype`` too.
+
+    Why emulate: PyTorch's own 16-bit kernels differ between CPUs (a vectorised loop, a
+    oneDNN or AMX matrix unit) in where they round, so which pre-activations come out
+    exactly 0 would depend on the machine. ``model`` itself is not changed.
+
+    Parameters
+    ----------
+    model : nn.Module
+    dtype : torch.dtype
+        The type to emulate, e.g. one of ``FLOAT_TYPES``.
+
+    Returns
+    -------
+    nn.Module
+        The copy, in float64; give it inputs rounded with ``round_to(x, dtype)`` in float64.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
+    dtype = float_dtype(dtype)
+    copied = copy.deepcopy(model).to(torch.float64)
+    with torch.no_grad():
+        for parameter in copied.parameters():
+            parameter.copy_(round_to(parameter, dtype))
+    for module in copied.modules():
+        if not list(module.children()):
+            module.register_forward_hook(lambda module, inputs, output: round_to(output, dtype))
+    return copied
+
+
 # --------------------------------------------------------------------------- exact zeros
 
 
@@ -457,11 +510,12 @@ class ExactZeros:
 
 
 def exact_zero_preactivations(model: nn.Module, inputs: torch.Tensor, dtype: torch.dtype) -> list[ExactZeros]:
-    """Run a copy of ``model`` in ``dtype`` and count exact zeros among the pre-activations.
+    """Run ``model`` as if in ``dtype`` and count exact zeros among the pre-activations.
 
-    The copy's parameters and the inputs are rounded to ``dtype``; each activation
-    layer's input is recorded by a forward pre-hook (so an in-place activation cannot
-    hide it). A zero is an entry z with z == 0, the only place where the value of
+    The network runs as ``low_precision_copy(model, dtype)``: parameters, inputs and
+    every layer's output rounded to ``dtype``, each layer computed exactly in between,
+    so the counts are the same on every CPU. Each activation layer's input is recorded
+    by a forward pre-hook (so an in-place activation cannot hide it). A zero is an entry z with z == 0, the only place where the value of
     relu'(0) enters backpropagation.
 
     Parameters
@@ -485,7 +539,7 @@ def exact_zero_preactivations(model: nn.Module, inputs: torch.Tensor, dtype: tor
     if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():
         raise TypeError(f"inputs must be a floating-point torch.Tensor, got {type(inputs).__name__}.")
     dtype = float_dtype(dtype)
-    rounded = copy.deepcopy(model).to(dtype)
+    rounded = low_precision_copy(model, dtype)
     layers = activation_layers(rounded)
     if not layers:
         raise ValueError("the model has no activation layers (ReLU, Tanh, ...) to inspect.")
@@ -501,7 +555,7 @@ def exact_zero_preactivations(model: nn.Module, inputs: torch.Tensor, dtype: tor
     hooks = [module.register_forward_pre_hook(recorder(name)) for name, module in layers]
     try:
         with torch.no_grad():
-            rounded(inputs.to(dtype))
+            rounded(round_to(inputs.to(torch.float64), dtype))
     finally:
         for hook in hooks:
             hook.remove()
@@ -555,10 +609,11 @@ def convention_effect(
 ) -> ConventionEffect:
     """Compute the loss gradient twice, with two values of relu'(0), and compare.
 
-    Both runs use a copy of ``model`` rounded to ``dtype`` (see
-    ``with_relu_derivative_at_zero``), the same inputs and targets, and one
-    full-batch forward and backward pass. The two gradients can differ only through
-    pre-activations that are exactly 0.
+    Both runs use a copy of ``model`` that computes as if in ``dtype``
+    (``low_precision_copy``; its ReLUs from ``with_relu_derivative_at_zero``), the
+    same inputs and targets, and one full-batch forward and backward pass; the
+    parameter gradients are rounded to ``dtype`` at the end. The two gradients can
+    differ only through pre-activations that are exactly 0.
 
     Parameters
     ----------
@@ -588,8 +643,8 @@ def convention_effect(
     zeros = exact_zero_preactivations(model, inputs, dtype)  # checks model, inputs, dtype
     if len(inputs) != len(targets):
         raise ValueError(f"inputs has {len(inputs)} rows but targets has {len(targets)}.")
-    targets = targets.to(dtype) if targets.is_floating_point() else targets
-    rounded_inputs = inputs.to(dtype)
+    targets = round_to(targets.to(torch.float64), dtype) if targets.is_floating_point() else targets
+    rounded_inputs = round_to(inputs.to(torch.float64), dtype)
     first_gradient, second_gradient = (
         _gradients(model, value, rounded_inputs, targets, dtype, loss_function) for value in (first, second)
     )
@@ -616,10 +671,13 @@ def _gradients(
     dtype: torch.dtype,
     loss_function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
 ) -> dict[str, torch.Tensor]:
-    """The loss gradient of a copy of ``model`` with the given relu'(0): parameter name -> float64 gradient."""
-    copied = with_relu_derivative_at_zero(model, derivative_at_zero).to(dtype)
-    loss_function(copied(inputs), targets).backward()
+    """The loss gradient of ``model`` in emulated ``dtype`` with the given relu'(0): name -> gradient.
+
+    The gradients are rounded to ``dtype`` and returned in float64.
+    """
+    copied = low_precision_copy(with_relu_derivative_at_zero(model, derivative_at_zero), dtype)
+    round_to(loss_function(copied(inputs), targets), dtype).backward()
     return {
-        name: (parameter.grad if parameter.grad is not None else torch.zeros_like(parameter)).to(torch.float64)
+        name: round_to(parameter.grad if parameter.grad is not None else torch.zeros_like(parameter), dtype)
         for name, parameter in copied.named_parameters()
     }

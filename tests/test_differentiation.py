@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from torch import nn
 
-from relu_course import activations
+from relu_course import activations, differentiation
 from relu_course.diagnostics import activation_layers
 from relu_course.differentiation import (
     FLOAT_TYPES,
@@ -416,3 +416,42 @@ def test_convention_effect_rejects_bad_arguments():
         convention_effect(model, inputs, targets, torch.float32, derivatives_at_zero=(0.0, 0.5, 1.0))
     with pytest.raises(TypeError):
         convention_effect(model, inputs, targets.numpy(), torch.float32)
+
+
+# --------------------------------------------------------------------------- emulated precision
+
+
+def test_round_to_rounds_half_to_even_and_keeps_the_type():
+    # bfloat16 keeps 8 significant bits: its numbers next to 1 are 2**-7 apart.
+    values = torch.tensor([1 + 2**-8, 1 + 3 * 2**-9, -(2.0**-200)], dtype=torch.float64)
+    rounded = differentiation.round_to(values, torch.bfloat16)
+    assert rounded.dtype == torch.float64
+    assert rounded.tolist() == [1.0, 1 + 2**-7, 0.0] and math.copysign(1, rounded[2]) == -1
+
+
+def test_low_precision_copy_adds_exactly_and_rounds_once():
+    # 1 + 2**-8 + 2**-9 rounded once is 1 + 2**-7; rounded after each addition it would
+    # be 1.0 (1 + 2**-8 is a tie, and ties go to the even 1.0).
+    layer = nn.Linear(3, 1, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[1.0, 1.0, 1.0]]))
+    emulated = differentiation.low_precision_copy(layer, torch.bfloat16)
+    x = torch.tensor([[1.0, 2**-8, 2**-9]], dtype=torch.float64)  # bfloat16 numbers
+    assert emulated(x).item() == 1 + 2**-7
+    assert layer.weight.dtype == torch.float32  # the model itself is unchanged
+    assert all(parameter.dtype == torch.float64 for parameter in emulated.parameters())
+
+
+def test_low_precision_copy_rounds_parameters_outputs_and_gradients():
+    model = mlp([2, 16, 1], seed=0)
+    emulated = differentiation.low_precision_copy(model, torch.float16)
+    for parameter in emulated.parameters():
+        assert torch.equal(parameter, differentiation.round_to(parameter, torch.float16))
+    noise = torch.randn(8, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    output = emulated(differentiation.round_to(noise, torch.float16))
+    assert torch.equal(output, differentiation.round_to(output, torch.float16))
+    output.sum().backward()
+    gradient = emulated[0].weight.grad
+    assert gradient.abs().sum() > 0
+    with pytest.raises(TypeError, match="floating-point"):
+        differentiation.low_precision_copy(model, torch.int8)
