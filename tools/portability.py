@@ -1,6 +1,9 @@
 """Check that every stored output holds on other CPUs: nbval under several CPU code paths.
 
-Usage: python tools/portability.py [VARIANT ...]      (``make portability`` runs all)
+Usage: python tools/portability.py [VARIANT ...] [NOTEBOOK_OR_FOLDER ...]
+
+``make portability`` runs every variant on ``book/`` and ``solutions/``. Name variants
+to run only those, and notebooks or folders to check only those.
 
 PyTorch (ATen), MKL, oneDNN and OpenBLAS each pick their kernels by CPU, and other
 kernels add numbers in another order. Each of them can be steered to another code path
@@ -110,12 +113,13 @@ def refused_settings(variant: Variant) -> list[str]:
     return refused
 
 
-def run_nbval(variant: Variant) -> tuple[int, float, str]:
-    """nbval on every stored notebook under ``variant``: exit status, seconds, summary line."""
+def run_nbval(variant: Variant, paths: list[str]) -> tuple[int, float, str]:
+    """nbval on the notebooks below ``paths`` under ``variant``: exit status, seconds, summary line."""
     env = environment(variant)
     env.pop("MKL_VERBOSE")
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile",
-               "--nbval", "--nbval-current-env", "-q", "-rf", *NOTEBOOK_FOLDERS]
+    # The project's configuration (pyproject.toml) loads the figure plugin, wherever the notebooks are.
+    command = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider",
+               "-n", "2", "--dist", "loadfile", "--nbval", "--nbval-current-env", "-q", "-rf", *paths]
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -127,11 +131,14 @@ def run_nbval(variant: Variant) -> tuple[int, float, str]:
     return result.returncode, seconds, lines[-1] if lines else "no output"
 
 
-def main(names: list[str]) -> int:
+def main(arguments: list[str]) -> int:
+    known = {v.name for v in VARIANTS}
+    names = [a for a in arguments if a in known]
+    paths = [a for a in arguments if a not in known]
+    missing = [path for path in paths if not Path(path).exists()]
+    if missing:
+        raise SystemExit(f"neither a variant nor a notebook or folder: {missing}; variants: {sorted(known)}")
     chosen = [v for v in VARIANTS if not names or v.name in names]
-    unknown = set(names) - {v.name for v in VARIANTS}
-    if unknown:
-        raise SystemExit(f"unknown variant(s) {sorted(unknown)}; known: {[v.name for v in VARIANTS]}")
     results = []
     for variant in chosen:
         settings = " ".join(f"{k}={v}" for k, v in variant.settings.items())
@@ -140,7 +147,7 @@ def main(names: list[str]) -> int:
         if refused:
             print(f"   this machine does not take: {', '.join(refused)}")
             return 2
-        status, seconds, summary = run_nbval(variant)
+        status, seconds, summary = run_nbval(variant, paths or list(NOTEBOOK_FOLDERS))
         print(f"   {summary} ({seconds:.0f} s)", flush=True)
         results.append((variant.name, status, seconds, summary))
     print("\nportability summary")
