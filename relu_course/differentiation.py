@@ -445,8 +445,9 @@ def low_precision_copy(model: nn.Module, dtype: torch.dtype) -> nn.Module:
 
     The copy's parameters are rounded to ``dtype``, and the output of every module without
     children (Linear, ReLU, ...) is rounded to ``dtype`` (its input must be rounded by the
-    caller). In between, each layer computes in float64, where the products and sums of
-    16-bit numbers are exact: a Linear layer in ``dtype`` is emulated as one exact
+    caller). In between, each layer computes in float64, where the product of two 16-bit
+    numbers is exact and a sum of such products is exact or within float64's rounding,
+    far below a 16-bit step: a Linear layer in ``dtype`` is emulated as one exact
     multiply-add per output, rounded once, which is what a processor with a wide
     accumulator computes. Gradients flowing back out of each module are rounded to
     ``dtype`` too.
