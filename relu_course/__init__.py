@@ -32,24 +32,41 @@ tables
     Small tables that render in notebooks and in the book.
 """
 
+import importlib
+from types import ModuleType
+
 __version__ = "0.1.0"
 
-from relu_course import (
-    activations,
-    checks,
-    datasets,
-    dead_neurons,
-    depth,
-    diagnostics,
-    differentiation,
-    networks,
-    piecewise,
-    plotting,
-    tables,
-    timing,
-    training,
-    variants,
+#: The submodules, imported on first use: ``import relu_course`` loads neither PyTorch
+#: nor matplotlib, and ``relu_course.activations`` needs only NumPy.
+_SUBMODULES = (
+    "activations",
+    "checks",
+    "datasets",
+    "dead_neurons",
+    "depth",
+    "diagnostics",
+    "differentiation",
+    "networks",
+    "piecewise",
+    "plotting",
+    "tables",
+    "timing",
+    "training",
+    "variants",
 )
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a submodule the first time it is used as ``relu_course.<name>``."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SUBMODULES])
+
 
 __all__ = [
     "__version__",

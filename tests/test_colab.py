@@ -56,3 +56,9 @@ def test_package_dependencies_are_lower_bounds_only():
     for requirement in project["dependencies"]:
         assert re.fullmatch(r"[a-z]+>=[0-9.]+", requirement), f"{requirement}: use a lower bound only"
     assert project["requires-python"] == ">=3.10"
+
+
+def test_the_tools_read_the_version_without_importing_the_package():
+    from tools.colab import package_version
+
+    assert package_version() == relu_course.__version__

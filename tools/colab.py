@@ -7,15 +7,15 @@ that version from that repository when, and only when, it runs in Colab.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import nbformat
 import yaml
 
-import relu_course
-
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "_config.yml"
+PACKAGE_INIT = ROOT / "relu_course" / "__init__.py"
 INSTALL_CELL_TAG = "colab-install"
 INSTALL_CELL_FIRST_LINE = "# In Colab, install the course package (nothing happens elsewhere)."
 
@@ -26,12 +26,23 @@ def repository_url(config_path: Path = CONFIG) -> str:
     return config["repository"]["url"].rstrip("/")
 
 
-def release_tag(version: str = relu_course.__version__) -> str:
+def package_version(init_path: Path = PACKAGE_INIT) -> str:
+    """The package's ``__version__``, read from its ``__init__.py`` without importing it."""
+    for node in ast.parse(init_path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise ValueError(f"{init_path} sets no __version__.")
+
+
+VERSION = package_version()
+
+
+def release_tag(version: str = VERSION) -> str:
     """The git tag of a package version, e.g. ``v0.1.0``."""
     return f"v{version}"
 
 
-def install_cell_source(url: str | None = None, version: str = relu_course.__version__) -> str:
+def install_cell_source(url: str | None = None, version: str = VERSION) -> str:
     """The source of the install cell for ``version`` of the package at ``url``."""
     url = repository_url() if url is None else url
     requirement = f"relu-course @ git+{url}@{release_tag(version)}"
