@@ -33,7 +33,7 @@ from torch import nn
 
 from relu_course._validation import as_real_array, choice, real_number, whole_number
 from relu_course.diagnostics import activation_inputs, activation_layers
-from relu_course.networks import ACTIVATION_MODULES
+from relu_course.networks import ACTIVATION_MODULES, replace_activations
 
 __all__ = [
     "DeadUnitMonitor",
@@ -300,14 +300,7 @@ def with_activation(model: nn.Module, activation: str) -> nn.Module:
     nn.Module
     """
     activation = choice(activation, "activation", tuple(ACTIVATION_MODULES))
-    layers = activation_layers(model)
-    if not layers:
-        raise ValueError("the model has no activation layers (ReLU, Tanh, ...) to replace.")
-    new_model = copy.deepcopy(model)
-    for name, _ in layers:
-        parent_name, _, child_name = name.rpartition(".")
-        setattr(new_model.get_submodule(parent_name), child_name, ACTIVATION_MODULES[activation]())
-    return new_model
+    return replace_activations(model, lambda old: ACTIVATION_MODULES[activation]())
 
 
 def with_batch_norm(model: nn.Sequential) -> nn.Sequential:

@@ -27,7 +27,7 @@ from torch import nn
 from relu_course import diagnostics
 from relu_course._validation import choice, positive_number, whole_number
 from relu_course.diagnostics import gradient_norms
-from relu_course.networks import INITS, mlp
+from relu_course.networks import init_weight_variance, mlp
 from relu_course.training import History, train
 
 __all__ = [
@@ -113,34 +113,6 @@ def deep_mlp(
                 if isinstance(module, nn.Linear):
                     module.weight.mul_(scale)
     return model
-
-
-def init_weight_variance(init: str, fan_in: int, fan_out: int) -> float:
-    """The variance of one weight under an initialization scheme.
-
-    * ``"pytorch"`` (``nn.Linear``'s default): W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-      variance 1 / (3 fan_in).
-    * ``"he"`` (He et al., 2015): variance 2 / fan_in.
-    * ``"xavier"`` (Glorot & Bengio, 2010): variance 2 / (fan_in + fan_out).
-
-    Parameters
-    ----------
-    init : {"pytorch", "he", "xavier"}
-    fan_in, fan_out : int
-        Inputs and outputs of the layer, >= 1.
-
-    Returns
-    -------
-    float
-    """
-    init = choice(init, "init", INITS)
-    fan_in = whole_number(fan_in, "fan_in", minimum=1)
-    fan_out = whole_number(fan_out, "fan_out", minimum=1)
-    if init == "pytorch":
-        return 1.0 / (3.0 * fan_in)
-    if init == "he":
-        return 2.0 / fan_in
-    return 2.0 / (fan_in + fan_out)
 
 
 def relu_signal_gain(weight_variance: float, fan_in: int) -> float:

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from relu_course._validation import choice
-from relu_course.networks import ACTIVATION_MODULES
+from relu_course.networks import ACTIVATION_TYPES
+from relu_course.training import loss_function
 
 __all__ = [
     "DeadUnits",
@@ -27,16 +28,12 @@ __all__ = [
     "gradient_norms",
 ]
 
-_ACTIVATION_TYPES = tuple(
-    module for name, module in ACTIVATION_MODULES.items() if name != "identity" and isinstance(module, type)
-)
-_LOSSES = {"mse": nn.functional.mse_loss, "cross_entropy": nn.functional.cross_entropy}
 
 
 def activation_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """The activation modules of ``model`` (ReLU, Tanh, ...), as (name, module), in order."""
     _check_model(model)
-    return [(name, module) for name, module in model.named_modules() if isinstance(module, _ACTIVATION_TYPES)]
+    return [(name, module) for name, module in model.named_modules() if isinstance(module, ACTIVATION_TYPES)]
 
 
 @dataclass(frozen=True)
@@ -188,13 +185,13 @@ def gradient_norms(
         One per layer that has a ``weight`` (Linear, Conv), from input to output.
     """
     _check_model(model)
-    loss_function = _LOSSES[choice(loss, "loss", tuple(_LOSSES))]
+    compute_loss = loss_function(loss)
     layers = [(name, module) for name, module in model.named_modules() if _has_weight(module)]
     output_norms: dict[str, float] = {}
     hooks = [module.register_forward_hook(_output_grad_recorder(name, output_norms)) for name, module in layers]
     try:
         model.zero_grad(set_to_none=True)
-        loss_function(model(inputs), targets).backward()
+        compute_loss(model(inputs), targets).backward()
         records = [
             GradientNorms(layer=name, weight=module.weight.grad.norm().item(), output=output_norms[name])
             for name, module in layers

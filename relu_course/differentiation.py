@@ -33,7 +33,9 @@ from torch import nn
 
 from relu_course._validation import as_real_array, choice, float_dtype, positive_number, real_number, whole_number
 from relu_course.diagnostics import activation_layers
+from relu_course.networks import replace_activations
 from relu_course.tables import Table
+from relu_course.training import loss_function
 
 __all__ = [
     "FLOAT_TYPES",
@@ -405,27 +407,8 @@ def with_relu_derivative_at_zero(model: nn.Module, derivative_at_zero: float) ->
     nn.Module
         The copy.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
     value = real_number(derivative_at_zero, "derivative_at_zero")
-    if isinstance(model, nn.ReLU):
-        return ReLUWithDerivativeAtZero(value)
-    copied = copy.deepcopy(model)
-    if _replace_relus(copied, value) == 0:
-        raise ValueError("model has no nn.ReLU layer whose derivative at 0 could be set.")
-    return copied
-
-
-def _replace_relus(module: nn.Module, value: float) -> int:
-    """Replace every nn.ReLU below ``module`` in place; return how many were replaced."""
-    replaced = 0
-    for name, child in module.named_children():
-        if isinstance(child, nn.ReLU):
-            setattr(module, name, ReLUWithDerivativeAtZero(value))
-            replaced += 1
-        else:
-            replaced += _replace_relus(child, value)
-    return replaced
+    return replace_activations(model, lambda relu: ReLUWithDerivativeAtZero(value), kinds=(nn.ReLU,))
 
 
 # --------------------------------------------------------------------------- emulated precision
@@ -565,10 +548,6 @@ def exact_zero_preactivations(model: nn.Module, inputs: torch.Tensor, dtype: tor
 
 # --------------------------------------------------------------------------- does the convention matter?
 
-_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "mse": F.mse_loss,
-    "cross_entropy": F.cross_entropy,
-}
 
 
 @dataclass(frozen=True)
@@ -635,7 +614,7 @@ def convention_effect(
     -------
     ConventionEffect
     """
-    loss_function = _LOSSES[choice(loss, "loss", tuple(_LOSSES))]
+    compute_loss = loss_function(loss)
     if len(derivatives_at_zero) != 2:
         raise ValueError(f"derivatives_at_zero must be a pair of numbers, got {derivatives_at_zero!r}.")
     first, second = (real_number(value, "derivatives_at_zero") for value in derivatives_at_zero)
@@ -647,7 +626,7 @@ def convention_effect(
     targets = round_to(targets.to(torch.float64), dtype) if targets.is_floating_point() else targets
     rounded_inputs = round_to(inputs.to(torch.float64), dtype)
     first_gradient, second_gradient = (
-        _gradients(model, value, rounded_inputs, targets, dtype, loss_function) for value in (first, second)
+        _gradients(model, value, rounded_inputs, targets, dtype, compute_loss) for value in (first, second)
     )
     changed_by_parameter = {
         name: int((first_gradient[name] != second_gradient[name]).sum()) for name in first_gradient

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Callable, Sequence
 
@@ -11,7 +12,8 @@ from torch import nn
 from relu_course._validation import choice, float_dtype, whole_number
 from relu_course.tables import Table
 
-__all__ = ["ACTIVATION_MODULES", "INITS", "layer_shapes", "mlp"]
+__all__ = ["ACTIVATION_MODULES", "ACTIVATION_TYPES", "INITS", "init_weight_variance", "layer_shapes", "mlp",
+           "replace_activations"]
 
 #: The activation layers ``mlp`` knows by name.
 ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
@@ -29,6 +31,11 @@ ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
     "identity": nn.Identity,
 }
+
+#: The module classes that count as activation layers (every entry above but Identity).
+ACTIVATION_TYPES: tuple[type[nn.Module], ...] = tuple(
+    module for name, module in ACTIVATION_MODULES.items() if name != "identity" and isinstance(module, type)
+)
 
 #: Weight initialisations ``mlp`` knows: PyTorch's own default, He (Kaiming) and Xavier (Glorot).
 INITS = ("pytorch", "he", "xavier")
@@ -99,15 +106,90 @@ def _check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
     return [whole_number(size, "every layer size", minimum=1) for size in sizes]
 
 
+def init_weight_variance(init: str, fan_in: int, fan_out: int) -> float:
+    """The variance of one weight under an initialization scheme.
+
+    * ``"pytorch"`` (``nn.Linear``'s default): W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+      variance 1 / (3 fan_in).
+    * ``"he"`` (He et al., 2015): variance 2 / fan_in.
+    * ``"xavier"`` (Glorot & Bengio, 2010): variance 2 / (fan_in + fan_out).
+
+    Parameters
+    ----------
+    init : {"pytorch", "he", "xavier"}
+    fan_in, fan_out : int
+        Inputs and outputs of the layer, >= 1.
+
+    Returns
+    -------
+    float
+    """
+    init = choice(init, "init", INITS)
+    fan_in = whole_number(fan_in, "fan_in", minimum=1)
+    fan_out = whole_number(fan_out, "fan_out", minimum=1)
+    if init == "pytorch":
+        return 1.0 / (3.0 * fan_in)
+    if init == "he":
+        return 2.0 / fan_in
+    return 2.0 / (fan_in + fan_out)
+
+
 def _initialise(linear: nn.Linear, init: str) -> None:
     """Redraw ``linear``'s parameters in place according to ``init`` (see ``mlp``)."""
     if init == "pytorch":
         return
     fan_out, fan_in = linear.weight.shape
-    variance = 2.0 / fan_in if init == "he" else 2.0 / (fan_in + fan_out)
+    variance = init_weight_variance(init, fan_in, fan_out)
     with torch.no_grad():
         linear.weight.normal_(0.0, math.sqrt(variance))
         linear.bias.zero_()
+
+
+def replace_activations(
+    model: nn.Module,
+    make_replacement: Callable[[nn.Module], nn.Module],
+    kinds: tuple[type[nn.Module], ...] = ACTIVATION_TYPES,
+) -> nn.Module:
+    """A copy of ``model`` in which every module of the given kinds is replaced.
+
+    Each module ``old`` that is an instance of one of ``kinds`` (by default every
+    activation layer, see ``ACTIVATION_TYPES``) becomes ``make_replacement(old)``. The
+    other modules, weights included, are copied, so the copy can be trained on its own;
+    ``model`` itself is not changed. A model that is itself of one of the kinds is
+    replaced whole.
+
+    Parameters
+    ----------
+    model : nn.Module
+    make_replacement : callable
+        Maps the old module to its new module, e.g. ``lambda old: nn.LeakyReLU()``.
+    kinds : tuple of module classes
+        Which modules to replace, e.g. ``(nn.ReLU,)``.
+
+    Returns
+    -------
+    nn.Module
+
+    Raises
+    ------
+    ValueError
+        If ``model`` has no module of the given kinds.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
+    if isinstance(model, kinds):
+        return make_replacement(model)
+    copied = copy.deepcopy(model)
+    names = [name for name, module in copied.named_modules() if name and isinstance(module, kinds)]
+    if not names:
+        what = "activation layers (ReLU, Tanh, ...)" if kinds == ACTIVATION_TYPES else (
+            " or ".join(f"nn.{kind.__name__}" for kind in kinds) + " layer")
+        raise ValueError(f"the model has no {what} to replace.")
+    for name in names:
+        parent_name, _, child_name = name.rpartition(".")
+        parent = copied.get_submodule(parent_name)
+        setattr(parent, child_name, make_replacement(getattr(parent, child_name)))
+    return copied
 
 
 def layer_shapes(model: nn.Module, example_input: torch.Tensor) -> Table:

@@ -11,10 +11,19 @@ from torch import nn
 
 from relu_course._validation import choice, positive_number, real_number, whole_number
 
-__all__ = ["History", "accuracy", "train"]
+__all__ = ["LOSSES", "History", "accuracy", "loss_function", "train"]
 
-_LOSSES = {"mse": nn.MSELoss, "cross_entropy": nn.CrossEntropyLoss}
+LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+#: The losses the course trains with, by name: the mean of (prediction - target)^2, and
+#: the cross-entropy of class scores against class indices.
+LOSSES: dict[str, LossFunction] = {"mse": nn.functional.mse_loss, "cross_entropy": nn.functional.cross_entropy}
 _OPTIMIZERS = ("sgd", "adam")
+
+
+def loss_function(name: str) -> LossFunction:
+    """The loss called ``name`` (a key of ``LOSSES``), e.g. ``loss_function("mse")(outputs, targets)``."""
+    return LOSSES[choice(name, "loss", tuple(LOSSES))]
 
 
 @dataclass
@@ -88,7 +97,7 @@ def train(
     History
         The loss at every step and the time taken.
     """
-    loss_function = _LOSSES[choice(loss, "loss", tuple(_LOSSES))]()
+    compute_loss = loss_function(loss)
     optimizer = choice(optimizer, "optimizer", _OPTIMIZERS)
     learning_rate = positive_number(learning_rate, "learning_rate")
     momentum = real_number(momentum, "momentum")
@@ -105,7 +114,7 @@ def train(
         rows = next(batches)
         batch_inputs, batch_targets = (inputs, targets) if rows is None else (inputs[rows], targets[rows])
         updater.zero_grad()
-        step_loss = loss_function(model(batch_inputs), batch_targets)
+        step_loss = compute_loss(model(batch_inputs), batch_targets)
         step_loss.backward()
         updater.step()
         history.losses.append(step_loss.item())

@@ -13,6 +13,7 @@ from torch import nn
 
 from relu_course import depth
 from relu_course.diagnostics import dead_units, gradient_norms
+from relu_course.networks import init_weight_variance
 from relu_course.training import train
 from tests.known_networks import INPUTS, network_with_known_units
 
@@ -64,23 +65,6 @@ def test_deep_mlp_rejects_bad_arguments(kwargs, error):
         depth.deep_mlp(**kwargs)
 
 
-@pytest.mark.parametrize("init", ["pytorch", "he", "xavier"])
-def test_init_weight_variance_matches_the_weights_drawn(init):
-    fan_in, fan_out = 500, 300
-    weight = depth.deep_mlp(1, fan_out, inputs=fan_in, init=init, seed=0)[0].weight
-    assert weight.var().item() == pytest.approx(depth.init_weight_variance(init, fan_in, fan_out), rel=0.02)
-
-
-def test_init_weight_variance_formulas_and_errors():
-    assert depth.init_weight_variance("he", 50, 10) == pytest.approx(2 / 50)
-    assert depth.init_weight_variance("xavier", 50, 10) == pytest.approx(2 / 60)
-    assert depth.init_weight_variance("pytorch", 50, 10) == pytest.approx(1 / 150)
-    with pytest.raises(ValueError, match="init must be one of"):
-        depth.init_weight_variance("glorot", 5, 5)
-    with pytest.raises(ValueError):
-        depth.init_weight_variance("he", 0, 5)
-
-
 def test_relu_signal_gain_formula_and_errors():
     assert depth.relu_signal_gain(2 / 64, 64) == pytest.approx(1.0)
     assert depth.relu_signal_gain(1 / (3 * 64), 64) == pytest.approx(1 / 6)
@@ -106,7 +90,7 @@ def test_measured_rms_follows_the_predicted_gain_in_a_wide_network(init):
             if isinstance(module, nn.Linear):
                 module.bias.zero_()
     rms = depth.activation_rms(model, gaussian(256, width))
-    gain = depth.relu_signal_gain(depth.init_weight_variance(init, width, width), width)
+    gain = depth.relu_signal_gain(init_weight_variance(init, width, width), width)
     assert depth.per_layer_factor(rms) == pytest.approx(math.sqrt(gain), rel=0.03)
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from relu_course.networks import layer_shapes, mlp
+from relu_course.networks import init_weight_variance, layer_shapes, mlp, replace_activations
 
 
 def test_mlp_layers_and_shapes():
@@ -89,3 +89,41 @@ def test_mlp_in_float64_starts_from_the_float32_weights():
 def test_mlp_refuses_a_dtype_that_is_not_a_float_type(dtype):
     with pytest.raises(TypeError, match="floating-point torch.dtype"):
         mlp([2, 3, 1], dtype=dtype)
+
+
+@pytest.mark.parametrize("init", ["pytorch", "he", "xavier"])
+def test_init_weight_variance_matches_the_weights_drawn(init):
+    fan_in, fan_out = 500, 300
+    weight = mlp([fan_in, fan_out, 1], init=init, seed=0)[0].weight
+    assert weight.var().item() == pytest.approx(init_weight_variance(init, fan_in, fan_out), rel=0.02)
+
+
+def test_init_weight_variance_formulas_and_errors():
+    assert init_weight_variance("he", 50, 10) == pytest.approx(2 / 50)
+    assert init_weight_variance("xavier", 50, 10) == pytest.approx(2 / 60)
+    assert init_weight_variance("pytorch", 50, 10) == pytest.approx(1 / 150)
+    with pytest.raises(ValueError, match="init must be one of"):
+        init_weight_variance("glorot", 5, 5)
+    with pytest.raises(ValueError):
+        init_weight_variance("he", 0, 5)
+
+
+def test_replace_activations_copies_and_replaces_only_the_given_kinds():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Sequential(nn.Linear(3, 3), nn.Tanh()), nn.Linear(3, 1))
+    replaced = replace_activations(model, lambda old: nn.LeakyReLU(0.5))
+    assert [type(m).__name__ for m in replaced.modules() if not list(m.children())] == [
+        "Linear", "LeakyReLU", "Linear", "LeakyReLU", "Linear"]
+    assert isinstance(model[1], nn.ReLU) and isinstance(model[2][1], nn.Tanh)  # the original is unchanged
+    assert torch.equal(replaced[0].weight, model[0].weight) and replaced[0].weight is not model[0].weight
+    only_relu = replace_activations(model, lambda old: nn.Identity(), kinds=(nn.ReLU,))
+    assert isinstance(only_relu[1], nn.Identity) and isinstance(only_relu[2][1], nn.Tanh)
+    assert isinstance(replace_activations(nn.ReLU(), lambda old: nn.ELU()), nn.ELU)
+
+
+def test_replace_activations_errors():
+    with pytest.raises(ValueError, match="no activation layers"):
+        replace_activations(nn.Linear(2, 2), lambda old: old)
+    with pytest.raises(ValueError, match="no nn.GELU layer"):
+        replace_activations(mlp([2, 3, 1]), lambda old: old, kinds=(nn.GELU,))
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        replace_activations("not a model", lambda old: old)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from relu_course.networks import mlp
-from relu_course.training import train
+from relu_course.training import loss_function, train
 
 
 def regression_data():
@@ -89,3 +91,12 @@ def test_accuracy():
         model.bias.zero_()
     inputs = torch.tensor([[-2.0], [3.0], [1.0], [-1.0]])
     assert accuracy(model, inputs, torch.tensor([0, 1, 0, 0])) == 0.75
+
+
+def test_loss_function_by_name():
+    outputs, targets = torch.tensor([[1.0], [3.0]]), torch.tensor([[0.0], [1.0]])
+    assert loss_function("mse")(outputs, targets).item() == pytest.approx((1 + 4) / 2)
+    scores, labels = torch.tensor([[0.0, 0.0]]), torch.tensor([1])
+    assert loss_function("cross_entropy")(scores, labels).item() == pytest.approx(math.log(2))
+    with pytest.raises(ValueError, match="loss must be one of"):
+        loss_function("hinge")
