@@ -5,7 +5,7 @@ then outputs 0 and passes no gradient back. It is *dead* on a dataset when it is
 for every input of the data: then no example moves its weights. The detector itself is
 ``relu_course.diagnostics.dead_units``; this module adds what Chapter 5 needs around it:
 
-* ``off_fractions`` and ``dead_fractions``: per unit, how often it is off; per layer,
+* ``dead_fractions`` (with ``diagnostics.off_fractions``): per layer,
   which fraction of units is dead (NaN when the network has diverged);
 * ``DeadUnitMonitor``: a ``training.train`` callback that records the dead fraction of
   every layer during training;
@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from relu_course._validation import as_real_array, choice, real_number, whole_number
-from relu_course.diagnostics import activation_inputs, activation_layers
+from relu_course.diagnostics import activation_inputs, activation_layers, off_fractions
 from relu_course.networks import ACTIVATION_MODULES, replace_activations
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
     "born_dead_probability",
     "count_activation_patterns",
     "dead_fractions",
-    "off_fractions",
     "set_hidden_biases",
     "shift_hidden_biases",
     "simulate_born_dead",
@@ -50,38 +49,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- measuring
-
-
-def off_fractions(model: nn.Module, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
-    """For every unit of every activation layer, the fraction of inputs for which it is off.
-
-    Unit j of a layer is off for input x when its pre-activation z_j(x) <= 0:
-
-        off_j = (1 / n) * #{ i : z_j(x_i) <= 0 }.
-
-    off_j = 1 means the unit is dead on these inputs (``diagnostics.dead_units``
-    counts those); off_j = 0 means it is on for every input.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A network with activation modules (``diagnostics.activation_layers``).
-    inputs : Tensor, shape (n, ...)
-        The data, all of it (or a large sample): a unit off for one batch may be on
-        for another input.
-
-    Returns
-    -------
-    dict of str -> Tensor of float64, shape (units,)
-        Keyed by the activation module's name, in forward order. A unit's entry is
-        NaN when one of its pre-activations is NaN (the network has diverged).
-    """
-    fractions = {}
-    for name, pre in activation_inputs(model, inputs):
-        per_unit = pre.reshape(pre.shape[0], -1).double()
-        off = (per_unit <= 0).double().mean(dim=0)
-        fractions[name] = torch.where(torch.isnan(per_unit).any(dim=0), torch.nan, off)
-    return fractions
 
 
 def dead_fractions(model: nn.Module, inputs: torch.Tensor) -> dict[str, float]:

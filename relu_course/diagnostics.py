@@ -26,6 +26,7 @@ __all__ = [
     "activation_statistics",
     "dead_units",
     "gradient_norms",
+    "off_fractions",
 ]
 
 
@@ -107,6 +108,38 @@ class DeadUnits:
         return self.dead / self.units
 
 
+def off_fractions(model: nn.Module, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+    """For every unit of every activation layer, the fraction of inputs for which it is off.
+
+    Unit j of a layer is off for input x when its pre-activation z_j(x) <= 0:
+
+        off_j = (1 / n) * #{ i : z_j(x_i) <= 0 }.
+
+    off_j = 1 means the unit is dead on these inputs (``dead_units`` counts
+    those); off_j = 0 means it is on for every input.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network with activation modules (``activation_layers``).
+    inputs : Tensor, shape (n, ...)
+        The data, all of it (or a large sample): a unit off for one batch may be on
+        for another input.
+
+    Returns
+    -------
+    dict of str -> Tensor of float64, shape (units,)
+        Keyed by the activation module's name, in forward order. A unit's entry is
+        NaN when one of its pre-activations is NaN (the network has diverged).
+    """
+    fractions = {}
+    for name, pre in activation_inputs(model, inputs):
+        per_unit = pre.reshape(pre.shape[0], -1).double()
+        off = (per_unit <= 0).double().mean(dim=0)
+        fractions[name] = torch.where(torch.isnan(per_unit).any(dim=0), torch.nan, off)
+    return fractions
+
+
 def dead_units(model: nn.Module, inputs: torch.Tensor) -> list[DeadUnits]:
     """Count, per activation layer, the units whose input is <= 0 for every example.
 
@@ -132,14 +165,13 @@ def dead_units(model: nn.Module, inputs: torch.Tensor) -> list[DeadUnits]:
         If a layer's pre-activations contain NaN (a diverged network).
     """
     reports = []
-    for name, pre in activation_inputs(model, inputs):
-        per_unit = pre.reshape(pre.shape[0], -1)
-        if torch.isnan(per_unit).any():
+    for name, off in off_fractions(model, inputs).items():
+        if torch.isnan(off).any():
             raise ValueError(
                 f"layer {name!r} has NaN pre-activations (has training diverged?): "
                 "a unit cannot be called dead or alive there."
             )
-        reports.append(DeadUnits(layer=name, units=per_unit.shape[1], dead=int((per_unit <= 0).all(dim=0).sum())))
+        reports.append(DeadUnits(layer=name, units=off.numel(), dead=int((off == 1).sum())))
     return reports
 
 

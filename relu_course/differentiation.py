@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from relu_course._validation import as_real_array, choice, float_dtype, positive_number, real_number, whole_number
-from relu_course.diagnostics import activation_layers
+from relu_course.diagnostics import activation_inputs
 from relu_course.networks import replace_activations
 from relu_course.tables import Table
 from relu_course.training import loss_function
@@ -523,27 +523,11 @@ def exact_zero_preactivations(model: nn.Module, inputs: torch.Tensor, dtype: tor
     if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():
         raise TypeError(f"inputs must be a floating-point torch.Tensor, got {type(inputs).__name__}.")
     dtype = float_dtype(dtype)
-    rounded = low_precision_copy(model, dtype)
-    layers = activation_layers(rounded)
-    if not layers:
-        raise ValueError("the model has no activation layers (ReLU, Tanh, ...) to inspect.")
-    counts: list[ExactZeros] = []
-
-    def recorder(name: str) -> Callable[..., None]:
-        def record(module: nn.Module, layer_inputs: tuple) -> None:
-            pre = layer_inputs[0]
-            counts.append(ExactZeros(name, dtype, int((pre == 0).sum()), pre.numel()))
-
-        return record
-
-    hooks = [module.register_forward_pre_hook(recorder(name)) for name, module in layers]
-    try:
-        with torch.no_grad():
-            rounded(round_to(inputs.to(torch.float64), dtype))
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return counts
+    rounded_inputs = round_to(inputs.to(torch.float64), dtype)
+    return [
+        ExactZeros(name, dtype, int((pre == 0).sum()), pre.numel())
+        for name, pre in activation_inputs(low_precision_copy(model, dtype), rounded_inputs)
+    ]
 
 
 # --------------------------------------------------------------------------- does the convention matter?
