@@ -21,7 +21,7 @@ differentiation
 depth
     Signals and gradients through depth, initialization (Chapter 3).
 timing
-    A small CPU benchmark of elementwise operations (Chapter 3).
+    Timing elementwise operations against a copy, on torch.utils.benchmark (Chapter 3).
 variants
     The ReLU family side by side (Chapter 4).
 dead_neurons
