@@ -27,21 +27,18 @@ from torch import nn
 from relu_course import diagnostics
 from relu_course._validation import choice, positive_number, whole_number
 from relu_course.diagnostics import gradient_norms
-from relu_course.networks import init_weight_variance, mlp
+from relu_course.networks import mlp
 from relu_course.training import History, train
 
 __all__ = [
-    "activation_outputs",
     "activation_rms",
     "active_fraction_per_input",
     "active_path_fraction",
     "deep_mlp",
     "gradient_profile",
-    "init_weight_variance",
     "input_similarity",
     "input_spread",
     "per_layer_factor",
-    "pre_activations",
     "relu_signal_gain",
     "same_sign_fraction",
     "train_each",
@@ -141,36 +138,9 @@ def relu_signal_gain(weight_variance: float, fan_in: int) -> float:
 # --------------------------------------------------------------------------- looking inside
 
 
-def activation_outputs(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
-    """The output h_l of every activation layer, for one forward pass without gradients.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A network with activation modules (``diagnostics.activation_layers``).
-    inputs : Tensor, shape (n, ...)
-
-    Returns
-    -------
-    list of Tensor
-        One per activation layer, in forward order, each of the layer's output shape:
-        (n, units) in an MLP.
-    """
+def _outputs(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
+    """The output h_l of every activation layer, in forward order (``diagnostics.activation_outputs``)."""
     return [outputs for _, outputs in diagnostics.activation_outputs(model, inputs)]
-
-
-def pre_activations(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
-    """The input z_l of every activation layer (the pre-activations), one forward pass.
-
-    Recorded before the activation runs, so an in-place ReLU does not hide them.
-
-    Returns
-    -------
-    list of Tensor
-        One per activation layer, in forward order, each of the layer's input shape:
-        (n, units) in an MLP.
-    """
-    return [pre for _, pre in diagnostics.activation_inputs(model, inputs)]
 
 
 def activation_rms(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
@@ -183,7 +153,7 @@ def activation_rms(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
     -------
     ndarray, shape (L,)
     """
-    return np.array([output.double().pow(2).mean().sqrt().item() for output in activation_outputs(model, inputs)])
+    return np.array([output.double().pow(2).mean().sqrt().item() for output in _outputs(model, inputs)])
 
 
 def input_spread(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
@@ -198,7 +168,7 @@ def input_spread(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
     ndarray, shape (L,)
     """
     spreads = []
-    for output in activation_outputs(model, inputs):
+    for output in _outputs(model, inputs):
         per_unit = output.double().reshape(len(output), -1)
         spreads.append(per_unit.std(dim=0, unbiased=False).mean().item())
     return np.array(spreads)
@@ -218,7 +188,7 @@ def input_similarity(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
         NaN for a layer where fewer than two inputs have a non-zero output.
     """
     similarities = []
-    for output in activation_outputs(model, inputs):
+    for output in _outputs(model, inputs):
         rows = output.double().reshape(len(output), -1)
         norms = rows.norm(dim=1)
         kept = norms > 0
@@ -240,7 +210,7 @@ def active_fraction_per_input(model: nn.Module, inputs: torch.Tensor) -> np.ndar
     ndarray, shape (L, n)
         Entry [l, i] is the fraction of layer l + 1's units with h > 0 for input i.
     """
-    outputs = activation_outputs(model, inputs)
+    outputs = _outputs(model, inputs)
     return torch.stack([(out.reshape(len(out), -1) > 0).double().mean(dim=1) for out in outputs]).numpy()
 
 
@@ -270,7 +240,7 @@ def units_on_for_every_input(model: nn.Module, inputs: torch.Tensor) -> np.ndarr
     -------
     ndarray, shape (L,)
     """
-    outputs = activation_outputs(model, inputs)
+    outputs = _outputs(model, inputs)
     return np.array([(out.reshape(len(out), -1) > 0).all(dim=0).double().mean().item() for out in outputs])
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from relu_course import depth
-from relu_course.diagnostics import dead_units, gradient_norms
+from relu_course.diagnostics import activation_inputs, activation_outputs, dead_units, gradient_norms
 from relu_course.networks import init_weight_variance
 from relu_course.training import train
 from tests.known_networks import INPUTS, network_with_known_units
@@ -100,8 +100,8 @@ def test_measured_rms_follows_the_predicted_gain_in_a_wide_network(init):
 def test_activation_outputs_and_pre_activations_match_a_manual_forward_pass():
     model = depth.deep_mlp(3, 6, inputs=4, seed=3)
     x = gaussian(10, 4)
-    outputs = depth.activation_outputs(model, x)
-    pres = depth.pre_activations(model, x)
+    outputs = [h for _, h in activation_outputs(model, x)]
+    pres = [z for _, z in activation_inputs(model, x)]
     h = x
     for index in range(3):
         z = model[2 * index](h)
@@ -113,7 +113,7 @@ def test_activation_outputs_and_pre_activations_match_a_manual_forward_pass():
 def test_pre_activations_survive_an_inplace_relu():
     model = network_with_known_units()
     model[1] = nn.ReLU(inplace=True)
-    (pre,) = depth.pre_activations(model, INPUTS)
+    ((_, pre),) = activation_inputs(model, INPUTS)
     assert torch.equal(pre, PRE)
 
 
@@ -144,7 +144,7 @@ def test_input_similarity_by_hand_and_against_torch():
     assert similarity == pytest.approx(1 / math.sqrt(5))
     model = depth.deep_mlp(2, 8, inputs=3, seed=6)
     x = gaussian(6, 3)
-    h = depth.activation_outputs(model, x)[1].double()
+    h = activation_outputs(model, x)[1][1].double()
     pairs = [
         nn.functional.cosine_similarity(h[i], h[j], dim=0).item() for i in range(6) for j in range(6) if i != j
     ]
@@ -183,7 +183,7 @@ def test_inspection_errors_are_clear():
     with pytest.raises(TypeError, match="torch.Tensor"):
         depth.input_spread(network_with_known_units(), [[1.0, 2.0]])
     with pytest.raises(TypeError, match="torch.nn.Module"):
-        depth.activation_outputs("model", INPUTS)
+        depth.input_similarity("model", INPUTS)
 
 
 # --------------------------------------------------------------------------- gradients
