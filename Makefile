@@ -16,11 +16,13 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # compete for cores. The notebooks ask for one thread themselves, too.
 export OMP_NUM_THREADS := 1
 
-.PHONY: help setup book test portability notebooks exercises clean
+.PHONY: help setup book unit lint test portability notebooks exercises clean
 
 help:
 	@echo "make book       build the course into _build/html (uses the outputs stored in the notebooks)"
-	@echo "make test       unit tests, nbval on every notebook (text and figures) as Colab runs it, strict book build"
+	@echo "make unit       the package's unit tests alone (tests/package), fast"
+	@echo "make lint       ruff: lint and format check of the package, the tests and the tools"
+	@echo "make test       lint, unit tests, nbval on every notebook (text and figures) as Colab runs it, strict book build"
 	@echo "make portability  nbval on book/ and solutions/ under several emulated CPUs (see README)"
 	@echo "make notebooks  re-execute the notebooks in place: the only way outputs are produced"
 	@echo "make exercises  regenerate exercises/ from solutions/ (make notebooks does it too)"
@@ -43,7 +45,14 @@ book: $(READY)
 # the package's wheel into .venv-colab (numpy, torch, matplotlib and a kernel, nothing
 # else) and copies each notebook alone into an empty folder; nbval runs those copies in
 # that environment and compares every output with the stored one, figures included.
-test: $(READY)
+unit: $(READY)
+	$(BIN)/python -m pytest -n 2 tests/package
+
+lint: $(READY)
+	$(BIN)/ruff check relu_course tests tools
+	$(BIN)/ruff format --check relu_course tests tools
+
+test: $(READY) lint
 	$(BIN)/python tools/colab_simulation.py
 	JUPYTER_PATH=$(abspath _build/colab) $(BIN)/python -m pytest -n 2 --dist loadfile \
 		--nbval --nbval-kernel-name relu-course-colab tests _build/colab/notebooks
@@ -59,7 +68,7 @@ notebooks: $(READY)
 	$(BIN)/python tools/make_exercises.py
 
 # exercises/ is generated from solutions/ (stored unexecuted, solution regions replaced
-# by stubs); tests/test_exercises.py fails when it differs from what this writes.
+# by stubs); tests/course/test_exercises.py fails when it differs from what this writes.
 exercises: $(READY)
 	$(BIN)/python tools/make_exercises.py
 

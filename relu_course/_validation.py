@@ -99,7 +99,7 @@ def whole_number(value: object, name: str, minimum: int = 0) -> int:
     return int(value)
 
 
-def float_dtype(dtype: object, name: str = "dtype") -> "torch.dtype":  # noqa: F821
+def float_dtype(dtype: object, name: str = "dtype") -> torch.dtype:  # noqa: F821
     """Check that ``dtype`` is a floating-point ``torch.dtype`` and return it."""
     import torch  # here, so that importing this module does not load PyTorch
 

@@ -26,7 +26,7 @@ Conventions, chosen to match PyTorch (``torch.nn.functional`` and autograd):
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -83,9 +83,7 @@ def _nan_where_nan(z: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(z), np.nan, values)
 
 
-def _limits_at_infinity(
-    z: np.ndarray, values: np.ndarray, at_minus_inf: float, at_plus_inf: float
-) -> np.ndarray:
+def _limits_at_infinity(z: np.ndarray, values: np.ndarray, at_minus_inf: float, at_plus_inf: float) -> np.ndarray:
     """Replace the entries where ``z`` is -inf or +inf with the given limits."""
     values = np.where(z == -np.inf, at_minus_inf, values)
     return np.where(z == np.inf, at_plus_inf, values)

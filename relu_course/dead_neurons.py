@@ -189,9 +189,7 @@ def born_dead_probability(width: int, depth: int) -> float:
     return -math.expm1(depth * math.log1p(-(2.0**-width)))
 
 
-def simulate_born_dead(
-    width: int, depth: int, inputs: ArrayLike, *, trials: int = 1000, seed: int = 0
-) -> np.ndarray:
+def simulate_born_dead(width: int, depth: int, inputs: ArrayLike, *, trials: int = 1000, seed: int = 0) -> np.ndarray:
     """Estimate, by drawing random networks, how often a ReLU network is dead on ``inputs``.
 
     Draws ``trials`` networks with ``depth`` hidden layers of ``width`` units, weights

@@ -18,7 +18,7 @@ computes the factor fan_in * v / 2.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch

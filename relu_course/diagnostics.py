@@ -6,13 +6,12 @@ through forward or backward hooks, removes the hooks, and returns one record per
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
 
-from relu_course._validation import choice
 from relu_course.networks import ACTIVATION_TYPES
 from relu_course.training import loss_function
 
@@ -28,7 +27,6 @@ __all__ = [
     "gradient_norms",
     "off_fractions",
 ]
-
 
 
 def activation_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:

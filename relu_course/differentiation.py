@@ -22,16 +22,15 @@ changes when the parameter changes.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from numpy.typing import ArrayLike
 from torch import nn
 
-from relu_course._validation import as_real_array, choice, float_dtype, positive_number, real_number, whole_number
+from relu_course._validation import as_real_array, float_dtype, positive_number, real_number, whole_number
 from relu_course.diagnostics import activation_inputs
 from relu_course.networks import replace_activations
 from relu_course.tables import Table
@@ -238,9 +237,7 @@ class GradientCheck:
         return Table(["x", "autograd", "finite difference", "agree"], rows, digits=digits)
 
 
-def gradient_check(
-    function: TorchFunction, x: ArrayLike, step: float = 1e-6, tolerance: float = 1e-5
-) -> GradientCheck:
+def gradient_check(function: TorchFunction, x: ArrayLike, step: float = 1e-6, tolerance: float = 1e-5) -> GradientCheck:
     """Compare autograd with a central finite difference at every point, in float64.
 
     The check agrees at a point when
@@ -273,9 +270,7 @@ def gradient_check(
     return GradientCheck(x=points, autograd=autograd, numerical=numerical, agrees=agrees)
 
 
-def derivative_at_zero_table(
-    functions: Mapping[str, TorchFunction], step: float = 1e-6, digits: int = 3
-) -> Table:
+def derivative_at_zero_table(functions: Mapping[str, TorchFunction], step: float = 1e-6, digits: int = 3) -> Table:
     """Measure, for each named function, what autograd returns at exactly x = 0.
 
     One row per function: f(0), autograd's f'(0), and the left and right difference
@@ -499,8 +494,9 @@ def exact_zero_preactivations(model: nn.Module, inputs: torch.Tensor, dtype: tor
     The network runs as ``low_precision_copy(model, dtype)``: parameters, inputs and
     every layer's output rounded to ``dtype``, each layer computed exactly in between,
     so the counts are the same on every CPU. Each activation layer's input is recorded
-    by a forward pre-hook (so an in-place activation cannot hide it). A zero is an entry z with z == 0, the only place where the value of
-    relu'(0) enters backpropagation.
+    (``diagnostics.activation_inputs``) before the activation runs, so an in-place
+    activation cannot hide it. A zero is an entry z with z == 0, the only place where the
+    value of relu'(0) enters backpropagation.
 
     Parameters
     ----------
@@ -531,7 +527,6 @@ def exact_zero_preactivations(model: nn.Module, inputs: torch.Tensor, dtype: tor
 
 
 # --------------------------------------------------------------------------- does the convention matter?
-
 
 
 @dataclass(frozen=True)
@@ -612,9 +607,7 @@ def convention_effect(
     first_gradient, second_gradient = (
         _gradients(model, value, rounded_inputs, targets, dtype, compute_loss) for value in (first, second)
     )
-    changed_by_parameter = {
-        name: int((first_gradient[name] != second_gradient[name]).sum()) for name in first_gradient
-    }
+    changed_by_parameter = {name: int((first_gradient[name] != second_gradient[name]).sum()) for name in first_gradient}
     differences = [(first_gradient[name] - second_gradient[name]).abs() for name in first_gradient]
     largest = max((float(difference.max()) for difference in differences if difference.numel()), default=0.0)
     return ConventionEffect(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -12,8 +12,15 @@ from torch import nn
 from relu_course._validation import choice, float_dtype, whole_number
 from relu_course.tables import Table
 
-__all__ = ["ACTIVATION_MODULES", "ACTIVATION_TYPES", "INITS", "init_weight_variance", "layer_shapes", "mlp",
-           "replace_activations"]
+__all__ = [
+    "ACTIVATION_MODULES",
+    "ACTIVATION_TYPES",
+    "INITS",
+    "init_weight_variance",
+    "layer_shapes",
+    "mlp",
+    "replace_activations",
+]
 
 #: The activation layers ``mlp`` knows by name.
 ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
@@ -182,8 +189,11 @@ def replace_activations(
     copied = copy.deepcopy(model)
     names = [name for name, module in copied.named_modules() if name and isinstance(module, kinds)]
     if not names:
-        what = "activation layers (ReLU, Tanh, ...)" if kinds == ACTIVATION_TYPES else (
-            " or ".join(f"nn.{kind.__name__}" for kind in kinds) + " layer")
+        what = (
+            "activation layers (ReLU, Tanh, ...)"
+            if kinds == ACTIVATION_TYPES
+            else (" or ".join(f"nn.{kind.__name__}" for kind in kinds) + " layer")
+        )
         raise ValueError(f"the model has no {what} to replace.")
     for name in names:
         parent_name, _, child_name = name.rpartition(".")

@@ -12,8 +12,8 @@ slope there. That is a network with one hidden layer of k ReLU units.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -90,9 +90,7 @@ def relu_expansion(knots_x: ArrayLike, knots_y: ArrayLike) -> ReluExpansion:
     x, _ = as_real_array(knots_x, "knots_x")
     y, _ = as_real_array(knots_y, "knots_y")
     if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
-        raise ValueError(
-            f"knots_x and knots_y must be 1-D, of equal length >= 2; got shapes {x.shape} and {y.shape}."
-        )
+        raise ValueError(f"knots_x and knots_y must be 1-D, of equal length >= 2; got shapes {x.shape} and {y.shape}.")
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("knots must be finite numbers.")
     if np.any(np.diff(x) <= 0):

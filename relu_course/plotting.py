@@ -12,7 +12,7 @@ history, where IPython ignores the ``;``.)
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -315,7 +315,9 @@ def plot_decision_regions(
     points = np.asarray(inputs, dtype=float)
     classes = np.asarray(labels)
     if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(classes):
-        raise ValueError(f"inputs must have shape (n, 2) and labels shape (n,); got {points.shape} and {classes.shape}.")
+        raise ValueError(
+            f"inputs must have shape (n, 2) and labels shape (n,); got {points.shape} and {classes.shape}."
+        )
     low, high = points.min(axis=0), points.max(axis=0)
     margin = 0.1 * (high - low)
     xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)

@@ -29,7 +29,7 @@ Never print these numbers in a checked notebook cell without ``# NBVAL_IGNORE_OU
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import torch
 from torch.utils.benchmark import Measurement, Timer
@@ -243,8 +243,9 @@ def timing_table(timings: Mapping[str, Measurement], *, baseline: str = "copy") 
         raise TypeError("timings must be a non-empty mapping of name -> Measurement.")
     for name, measurement in timings.items():
         if not isinstance(measurement, Measurement):
-            raise TypeError(f"timings[{name!r}] must be a torch.utils.benchmark.Measurement, "
-                            f"got {type(measurement).__name__}.")
+            raise TypeError(
+                f"timings[{name!r}] must be a torch.utils.benchmark.Measurement, got {type(measurement).__name__}."
+            )
     if baseline not in timings:
         raise ValueError(f"baseline {baseline!r} is not one of the timings: {', '.join(map(str, timings))}.")
     reference = timings[baseline].median

@@ -19,8 +19,8 @@ import functools
 import inspect
 import math
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -101,49 +101,98 @@ def _bind(function: Function, **parameters: object) -> Function:
 #: The variants of the chapter, by name (the names ``networks.mlp`` knows, and ``"gelu_tanh"``).
 VARIANTS: dict[str, Variant] = {
     "relu": Variant(
-        "ReLU", "max(0, x)", activations.relu, activations.relu_grad, nn.ReLU,
-        kinks=(0.0,), source="nair2010rectified",
+        "ReLU",
+        "max(0, x)",
+        activations.relu,
+        activations.relu_grad,
+        nn.ReLU,
+        kinks=(0.0,),
+        source="nair2010rectified",
     ),
     "leaky_relu": Variant(
-        "Leaky ReLU", "x if x > 0 else 0.01·x", activations.leaky_relu, activations.leaky_relu_grad,
-        nn.LeakyReLU, kinks=(0.0,), source="maas2013rectifier",
+        "Leaky ReLU",
+        "x if x > 0 else 0.01·x",
+        activations.leaky_relu,
+        activations.leaky_relu_grad,
+        nn.LeakyReLU,
+        kinks=(0.0,),
+        source="maas2013rectifier",
     ),
     "prelu": Variant(
-        "PReLU", "x if x > 0 else a·x, a learned (a = 0.25 at start)",
+        "PReLU",
+        "x if x > 0 else a·x, a learned (a = 0.25 at start)",
         _bind(activations.leaky_relu, negative_slope=0.25),
         _bind(activations.leaky_relu_grad, negative_slope=0.25),
-        nn.PReLU, kinks=(0.0,), source="he2015delving",
+        nn.PReLU,
+        kinks=(0.0,),
+        source="he2015delving",
     ),
     "elu": Variant(
-        "ELU", "x if x > 0 else eˣ − 1", activations.elu, activations.elu_grad, nn.ELU,
+        "ELU",
+        "x if x > 0 else eˣ − 1",
+        activations.elu,
+        activations.elu_grad,
+        nn.ELU,
         source="clevert2015fast",
     ),
     "selu": Variant(
-        "SELU", "λ·(x if x > 0 else α(eˣ − 1))", activations.selu, activations.selu_grad, nn.SELU,
-        kinks=(0.0,), source="klambauer2017self",
+        "SELU",
+        "λ·(x if x > 0 else α(eˣ − 1))",
+        activations.selu,
+        activations.selu_grad,
+        nn.SELU,
+        kinks=(0.0,),
+        source="klambauer2017self",
     ),
     "gelu": Variant(
-        "GELU", "x·Φ(x)", activations.gelu, activations.gelu_grad, nn.GELU, source="hendrycks2016gaussian",
+        "GELU",
+        "x·Φ(x)",
+        activations.gelu,
+        activations.gelu_grad,
+        nn.GELU,
+        source="hendrycks2016gaussian",
     ),
     "gelu_tanh": Variant(
-        "GELU (tanh)", "x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))",
-        _bind(activations.gelu, approximate="tanh"), _bind(activations.gelu_grad, approximate="tanh"),
-        nn.GELU, {"approximate": "tanh"}, source="hendrycks2016gaussian",
+        "GELU (tanh)",
+        "x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))",
+        _bind(activations.gelu, approximate="tanh"),
+        _bind(activations.gelu_grad, approximate="tanh"),
+        nn.GELU,
+        {"approximate": "tanh"},
+        source="hendrycks2016gaussian",
     ),
     "silu": Variant(
-        "SiLU (Swish)", "x·σ(x)", activations.silu, activations.silu_grad, nn.SiLU,
+        "SiLU (Swish)",
+        "x·σ(x)",
+        activations.silu,
+        activations.silu_grad,
+        nn.SiLU,
         source="ramachandran2017searching",
     ),
     "softplus": Variant(
-        "Softplus", "log(1 + eˣ)", activations.softplus, activations.softplus_grad, nn.Softplus,
+        "Softplus",
+        "log(1 + eˣ)",
+        activations.softplus,
+        activations.softplus_grad,
+        nn.Softplus,
         source="glorot2011deep",
     ),
     "mish": Variant(
-        "Mish", "x·tanh(softplus(x))", activations.mish, activations.mish_grad, nn.Mish, source="misra2019mish",
+        "Mish",
+        "x·tanh(softplus(x))",
+        activations.mish,
+        activations.mish_grad,
+        nn.Mish,
+        source="misra2019mish",
     ),
     "relu6": Variant(
-        "ReLU6", "min(max(0, x), 6)", activations.relu6, activations.relu6_grad, nn.ReLU6,
-        kinks=(0.0, 6.0), source="krizhevsky2010convolutional",
+        "ReLU6",
+        "min(max(0, x), 6)",
+        activations.relu6,
+        activations.relu6_grad,
+        nn.ReLU6,
+        kinks=(0.0, 6.0),
+        source="krizhevsky2010convolutional",
     ),
 }
 

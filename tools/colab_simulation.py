@@ -6,7 +6,7 @@ Usage: python tools/colab_simulation.py      (``make test`` runs it before the t
    kernel, at the versions requirements.txt pins (made once, again when that file changes).
 2. The package's wheel is built from the working tree. A pip dry run records what
    installing it would add to that environment (``_build/colab/install-report.json``;
-   tests/test_colab_environment.py checks it adds nothing but the package), then the
+   tests/course/test_colab_environment.py checks it adds nothing but the package), then the
    wheel is installed.
 3. Every notebook is copied alone into an empty folder under ``_build/colab/notebooks``.
 4. A kernel spec ``relu-course-colab`` for that environment is written under
@@ -57,7 +57,18 @@ def ensure_environment() -> None:
 def build_wheel() -> Path:
     """Build the package's wheel from the working tree into _build/dist."""
     shutil.rmtree(WHEELS, ignore_errors=True)
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", WHEELS, ROOT)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "--wheel-dir",
+        WHEELS,
+        ROOT,
+    )
     (wheel,) = WHEELS.glob("relu_course-*.whl")
     return wheel
 
@@ -99,7 +110,9 @@ def main() -> int:
     install_wheel(build_wheel())
     count = copy_notebooks_alone()
     write_kernel_spec()
-    print(f"Colab simulation ready: {count} notebook(s) under {NOTEBOOK_COPIES.relative_to(ROOT)}, kernel {KERNEL_NAME}")
+    print(
+        f"Colab simulation ready: {count} notebook(s) under {NOTEBOOK_COPIES.relative_to(ROOT)}, kernel {KERNEL_NAME}"
+    )
     return 0
 
 

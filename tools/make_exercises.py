@@ -86,8 +86,11 @@ def assigned_names(code: str) -> list[str]:
         raise SolutionFormatError(f"a solution region is not valid Python on its own: {error}") from None
     names: list[str] = []
     for statement in tree.body:
-        targets = statement.targets if isinstance(statement, ast.Assign) else (
-            [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+        targets = (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else ([statement.target] if isinstance(statement, ast.AnnAssign) else [])
+        )
         for target in targets:
             for node in ast.walk(target):
                 if isinstance(node, ast.Name) and node.id not in names:

@@ -50,27 +50,34 @@ VARIANTS = (
     Variant(
         "baseline-x86-64",
         "an old or unknown x86-64 CPU: no AVX anywhere, MKL's portable path",
-        {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
-         "ONEDNN_MAX_CPU_ISA": "SSE41", "OPENBLAS_CORETYPE": "Nehalem"},
+        {
+            "ATEN_CPU_CAPABILITY": "default",
+            "MKL_CBWR": "COMPATIBLE",
+            "ONEDNN_MAX_CPU_ISA": "SSE41",
+            "OPENBLAS_CORETYPE": "Nehalem",
+        },
     ),
     Variant(
         "avx2",
         "a laptop or cloud CPU with AVX2 but no AVX-512",
-        {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2",
-         "OPENBLAS_CORETYPE": "Haswell"},
+        {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "OPENBLAS_CORETYPE": "Haswell"},
     ),
     Variant(
         "avx512-server",
         "an Intel server with AVX-512 (SkylakeX kernels in OpenBLAS)",
-        {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE",
-         "OPENBLAS_CORETYPE": "SkylakeX"},
+        {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "OPENBLAS_CORETYPE": "SkylakeX"},
     ),
     Variant(
         "avx-two-threads",
         "an AVX (Sandy Bridge) CPU whose libraries run two threads, as Colab's do",
-        {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
-         "ONEDNN_MAX_CPU_ISA": "AVX", "OPENBLAS_CORETYPE": "Sandybridge",
-         "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"},
+        {
+            "ATEN_CPU_CAPABILITY": "default",
+            "MKL_CBWR": "COMPATIBLE",
+            "ONEDNN_MAX_CPU_ISA": "AVX",
+            "OPENBLAS_CORETYPE": "Sandybridge",
+            "OMP_NUM_THREADS": "2",
+            "OPENBLAS_NUM_THREADS": "2",
+        },
     ),
 )
 
@@ -99,12 +106,17 @@ def environment(variant: Variant) -> dict[str, str]:
 
 def refused_settings(variant: Variant) -> list[str]:
     """The settings of ``variant`` that this CPU or these libraries did not take."""
-    probe = subprocess.run([sys.executable, "-c", PROBE], env=environment(variant),
-                           capture_output=True, text=True, check=True)
-    reported = dict(line.split(" ", 1) for line in probe.stdout.splitlines()
-                    if line.startswith(("ATEN_CPU_CAPABILITY ", "OPENBLAS_CORETYPE ")))
-    reported["MKL_CBWR"] = next((word.removeprefix("CNR:") for word in probe.stdout.split()
-                                 if word.startswith("CNR:")), "?")
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE], env=environment(variant), capture_output=True, text=True, check=True
+    )
+    reported = dict(
+        line.split(" ", 1)
+        for line in probe.stdout.splitlines()
+        if line.startswith(("ATEN_CPU_CAPABILITY ", "OPENBLAS_CORETYPE "))
+    )
+    reported["MKL_CBWR"] = next(
+        (word.removeprefix("CNR:") for word in probe.stdout.split() if word.startswith("CNR:")), "?"
+    )
     refused = []
     for name in ("ATEN_CPU_CAPABILITY", "OPENBLAS_CORETYPE", "MKL_CBWR"):
         wanted = variant.settings.get(name)
@@ -118,8 +130,24 @@ def run_nbval(variant: Variant, paths: list[str]) -> tuple[int, float, str]:
     env = environment(variant)
     env.pop("MKL_VERBOSE")
     # The project's configuration (pyproject.toml) loads the figure plugin, wherever the notebooks are.
-    command = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider",
-               "-n", "2", "--dist", "loadfile", "--nbval", "--nbval-current-env", "-q", "-rf", *paths]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "--dist",
+        "loadfile",
+        "--nbval",
+        "--nbval-current-env",
+        "-q",
+        "-rf",
+        *paths,
+    ]
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start

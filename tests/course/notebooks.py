@@ -6,7 +6,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
+
 NOTEBOOK_DIRS = ("book", "exercises", "solutions")
 #: Exercises are stored without outputs (learners start clean); the rest are stored executed.
 EXERCISE_DIR = "exercises"

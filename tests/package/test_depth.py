@@ -15,7 +15,7 @@ from relu_course import depth
 from relu_course.diagnostics import activation_inputs, activation_outputs, dead_units, gradient_norms
 from relu_course.networks import init_weight_variance
 from relu_course.training import train
-from tests.known_networks import INPUTS, network_with_known_units
+from tests.package.known_networks import INPUTS, network_with_known_units
 
 GENERATOR_SEED = 0
 
@@ -145,9 +145,7 @@ def test_input_similarity_by_hand_and_against_torch():
     model = depth.deep_mlp(2, 8, inputs=3, seed=6)
     x = gaussian(6, 3)
     h = activation_outputs(model, x)[1][1].double()
-    pairs = [
-        nn.functional.cosine_similarity(h[i], h[j], dim=0).item() for i in range(6) for j in range(6) if i != j
-    ]
+    pairs = [nn.functional.cosine_similarity(h[i], h[j], dim=0).item() for i in range(6) for j in range(6) if i != j]
     assert depth.input_similarity(model, x)[1] == pytest.approx(np.mean(pairs))
     assert np.isnan(depth.input_similarity(network_with_known_units(), INPUTS[3:])[0])
 
@@ -257,7 +255,10 @@ def test_one_example_after_relu_gives_one_sign_per_row_but_tanh_does_not():
 def test_train_each_is_train_applied_to_every_model():
     x = torch.linspace(-1, 1, 32).reshape(-1, 1)
     y = x.abs()
-    models = {"a": depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=0), "b": depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=1)}
+    models = {
+        "a": depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=0),
+        "b": depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=1),
+    }
     histories = depth.train_each(models, x, y, steps=5, learning_rate=0.01)
     assert list(histories) == ["a", "b"]
     again = train(depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=1), x, y, steps=5, learning_rate=0.01)

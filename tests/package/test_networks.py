@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 from torch import nn
@@ -36,8 +35,11 @@ def test_mlp_seed_is_reproducible_and_leaves_the_global_state_alone():
 
 @pytest.mark.parametrize(
     "init, variance",
-    [("he", lambda fan_in, fan_out: 2 / fan_in), ("xavier", lambda fan_in, fan_out: 2 / (fan_in + fan_out)),
-     ("pytorch", lambda fan_in, fan_out: 1 / (3 * fan_in))],
+    [
+        ("he", lambda fan_in, fan_out: 2 / fan_in),
+        ("xavier", lambda fan_in, fan_out: 2 / (fan_in + fan_out)),
+        ("pytorch", lambda fan_in, fan_out: 1 / (3 * fan_in)),
+    ],
 )
 def test_mlp_init_variances(init, variance):
     fan_in, fan_out = 400, 300
@@ -54,11 +56,19 @@ def test_mlp_rejects_bad_sizes(sizes):
 
 
 def test_layer_shapes_of_a_cnn():
-    cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 14 * 14, 10))
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 14 * 14, 10)
+    )
     table = layer_shapes(cnn, torch.zeros(4, 1, 28, 28))
     assert table.header == ["layer", "module", "output shape", "parameters"]
     assert table.rows[0] == ["input", "", "(4, 1, 28, 28)", "0"]
-    assert [row[2] for row in table.rows[1:]] == ["(4, 8, 28, 28)", "(4, 8, 28, 28)", "(4, 8, 14, 14)", "(4, 1568)", "(4, 10)"]
+    assert [row[2] for row in table.rows[1:]] == [
+        "(4, 8, 28, 28)",
+        "(4, 8, 28, 28)",
+        "(4, 8, 14, 14)",
+        "(4, 1568)",
+        "(4, 10)",
+    ]
     assert table.rows[1][3] == str(8 * 1 * 3 * 3 + 8)
     assert not cnn[0]._forward_hooks  # hooks are removed
 
@@ -112,7 +122,12 @@ def test_replace_activations_copies_and_replaces_only_the_given_kinds():
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Sequential(nn.Linear(3, 3), nn.Tanh()), nn.Linear(3, 1))
     replaced = replace_activations(model, lambda old: nn.LeakyReLU(0.5))
     assert [type(m).__name__ for m in replaced.modules() if not list(m.children())] == [
-        "Linear", "LeakyReLU", "Linear", "LeakyReLU", "Linear"]
+        "Linear",
+        "LeakyReLU",
+        "Linear",
+        "LeakyReLU",
+        "Linear",
+    ]
     assert isinstance(model[1], nn.ReLU) and isinstance(model[2][1], nn.Tanh)  # the original is unchanged
     assert torch.equal(replaced[0].weight, model[0].weight) and replaced[0].weight is not model[0].weight
     only_relu = replace_activations(model, lambda old: nn.Identity(), kinds=(nn.ReLU,))

@@ -39,8 +39,13 @@ def test_cross_entropy_with_sgd():
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [({"loss": "l1"}, ValueError), ({"optimizer": "rmsprop"}, ValueError), ({"learning_rate": 0}, ValueError),
-     ({"steps": 0}, ValueError), ({"steps": 2.0}, TypeError)],
+    [
+        ({"loss": "l1"}, ValueError),
+        ({"optimizer": "rmsprop"}, ValueError),
+        ({"learning_rate": 0}, ValueError),
+        ({"steps": 0}, ValueError),
+        ({"steps": 2.0}, TypeError),
+    ],
 )
 def test_bad_arguments(kwargs, error):
     x, y = regression_data()

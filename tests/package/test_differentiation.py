@@ -200,9 +200,7 @@ def test_gradient_check_catches_a_wrong_backward():
 
 
 def test_derivative_at_zero_table_measures_each_function():
-    table = derivative_at_zero_table(
-        {"relu": torch.relu, "clamp": clamp_relu, "maximum": maximum_relu, "silu": F.silu}
-    )
+    table = derivative_at_zero_table({"relu": torch.relu, "clamp": clamp_relu, "maximum": maximum_relu, "silu": F.silu})
     assert table.header == ["function", "f(0)", "autograd f'(0)", "left slope", "right slope"]
     assert table.rows == [
         ["relu", "0.0", "0.0", "0.0", "1.0"],

@@ -15,7 +15,7 @@ import sys
 import nbformat
 from PIL import Image
 
-from tests.notebooks import ROOT
+from tests.course.notebooks import ROOT
 
 CHAPTER = ROOT / "book" / "01_what_is_relu.ipynb"
 
@@ -64,9 +64,26 @@ def test_changed_number_and_changed_figure_both_fail(tmp_path):
     nbformat.write(notebook, copy)
 
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.nbval_figures", "-p", "no:cacheprovider",
-         "--nbval", "--nbval-current-env", "--rootdir", str(tmp_path), "-q", "-rf", str(copy)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tests.nbval_figures",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-current-env",
+            "--rootdir",
+            str(tmp_path),
+            "-q",
+            "-rf",
+            str(copy),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 1, result.stdout[-3000:]
     assert failing_cells(result.stdout) == {number_cell, figure_cell}, result.stdout[-3000:]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 
 import pytest
+import tomllib
 from IPython.core.inputtransformer2 import TransformerManager
 
 import relu_course
-from tests.notebooks import ROOT, all_notebooks, read
+from tests.course.notebooks import ROOT, all_notebooks, read
 from tools import colab
 
 NOTEBOOKS = all_notebooks()

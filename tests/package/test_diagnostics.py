@@ -8,9 +8,7 @@ from torch import nn
 
 from relu_course.diagnostics import activation_layers, activation_statistics, dead_units, gradient_norms
 from relu_course.networks import mlp
-from tests.known_networks import INPUTS, network_with_known_units
-
-
+from tests.package.known_networks import INPUTS, network_with_known_units
 
 
 def test_activation_layers_finds_activations_in_order():
@@ -95,8 +93,8 @@ def test_recording_leaves_batch_norm_statistics_alone():
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 1))
     model.train()
     before = {name: buffer.clone() for name, buffer in model.named_buffers()}
-    (name, pre), = activation_inputs(model, INPUTS)
-    (_, post), = activation_outputs(model, INPUTS)
+    ((name, pre),) = activation_inputs(model, INPUTS)
+    ((_, post),) = activation_outputs(model, INPUTS)
     assert name == "2" and torch.equal(post, torch.relu(pre))
     for key, buffer in model.named_buffers():
         assert torch.equal(buffer, before[key]), key

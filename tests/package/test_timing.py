@@ -33,6 +33,7 @@ def test_benchmark_runs_every_call_and_returns_one_measurement_each_in_order():
     def counter(name):
         def call():
             counts[name] += 1
+
         return call
 
     results = timing.benchmark({"b": counter("b"), "a": counter("a")}, min_run_time=QUICK, warmup=7)
@@ -47,12 +48,13 @@ def test_benchmark_runs_every_call_and_returns_one_measurement_each_in_order():
 def test_benchmark_warms_each_call_up_just_before_timing_it():
     log = []
     timing.benchmark({"a": lambda: log.append("a"), "b": lambda: log.append("b")}, min_run_time=QUICK, warmup=3)
-    assert log[:3] == ["a"] * 3 and "a" not in log[log.index("b"):]
+    assert log[:3] == ["a"] * 3 and "a" not in log[log.index("b") :]
 
 
 def test_benchmark_measures_wall_clock_time():
-    results = timing.benchmark({"sleep": lambda: time.sleep(0.01), "nothing": lambda: None},
-                               min_run_time=0.03, warmup=0)
+    results = timing.benchmark(
+        {"sleep": lambda: time.sleep(0.01), "nothing": lambda: None}, min_run_time=0.03, warmup=0
+    )
     assert min(results["sleep"].times) >= 0.009
     assert results["nothing"].median < results["sleep"].median
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
-from tests.notebooks import ROOT
+from tests.course.notebooks import ROOT
 from tools.colab import repository_url
 
 HTML = ROOT / "_build" / "html"
@@ -51,7 +51,10 @@ def built_book() -> Path:
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     result = subprocess.run(
         [str(jupyter_book), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "build succeeded" in result.stdout
@@ -110,7 +113,7 @@ class _LinkCollector(html.parser.HTMLParser):
                 self.links.append(value)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse(page: Path) -> _LinkCollector:
     collector = _LinkCollector()
     collector.feed(page.read_text(encoding="utf-8"))
@@ -179,9 +182,16 @@ def browser(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for argument in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}", "--window-size=1280,900",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+        "--window-size=1280,900",
     ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(chromedriver), options=options)

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from relu_course import checks
-from tests.notebooks import ROOT, read
+from tests.course.notebooks import ROOT, read
 from tools import make_exercises as tool
 
 SOLUTIONS = sorted(path.relative_to(ROOT) for path in (ROOT / "solutions").glob("*.ipynb"))
@@ -59,8 +59,12 @@ def test_solution_has_titles_tasks_and_marked_regions(solution):
     title = notebook.cells[0].source.splitlines()[0]
     assert title == f"# Solutions {number}. {CHAPTER_TITLES[number]}"
     assert f"(../book/{solution.stem}.ipynb)" in notebook.cells[0].source, "link back to the chapter"
-    tasks = [int(n) for cell in notebook.cells if cell.cell_type == "markdown"
-             for n in tool.TASK_HEADING.findall(cell.source)]
+    tasks = [
+        int(n)
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for n in tool.TASK_HEADING.findall(cell.source)
+    ]
     assert tasks == list(range(1, len(tasks) + 1)) and 3 <= len(tasks) <= 6, tasks
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     assert code.count(tool.CODE_BEGIN) == code.count(tool.CODE_END) >= 1
@@ -151,10 +155,15 @@ TOP_LEVEL = "# BEGIN SOLUTION\nanswer = 3\nfirst, second = 1, 2\nanswer += 1\n# 
 
 
 def test_generator_replaces_regions_drops_solutions_and_strips_outputs():
-    install = code('%pip install x', outputs=False)
+    install = code("%pip install x", outputs=False)
     install.metadata["tags"] = ["colab-install", "remove-cell"]
     notebook = solution_notebook(
-        md(TITLE), install, md("## Task 1. One"), code(FUNCTION), md("## Task 2. Two"), code(TOP_LEVEL),
+        md(TITLE),
+        install,
+        md("## Task 1. One"),
+        code(FUNCTION),
+        md("## Task 2. Two"),
+        code(TOP_LEVEL),
         md("**Answer.** secret", tags=["solution"]),
     )
     exercise = tool.make_exercise(notebook)
@@ -188,8 +197,10 @@ def test_generator_replaces_regions_drops_solutions_and_strips_outputs():
         ([md(TITLE), md("## Task 1"), code("x = 1\n# END SOLUTION")], "without '# BEGIN SOLUTION'"),
         ([md(TITLE), md("## Task 1"), code("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION")], "nested"),
         ([md(TITLE), md("## Task 1"), code("# BEGIN SOLUTION\nprint(1)\n# END SOLUTION")], "must assign a name"),
-        ([md(TITLE + "\n<!-- BEGIN SOLUTION -->"), md("## Task 1"), code("# BEGIN SOLUTION\nx = 1\n# END SOLUTION")],
-         "without '<!-- END SOLUTION -->'"),
+        (
+            [md(TITLE + "\n<!-- BEGIN SOLUTION -->"), md("## Task 1"), code("# BEGIN SOLUTION\nx = 1\n# END SOLUTION")],
+            "without '<!-- END SOLUTION -->'",
+        ),
     ],
 )
 def test_generator_rejects_badly_marked_solutions(cells, message):

@@ -11,7 +11,17 @@ from relu_course.tables import Table, format_value
 
 @pytest.mark.parametrize(
     "value, text",
-    [(-0.0, "-0.0"), (0.0, "0.0"), (math.nan, "nan"), (math.inf, "inf"), (1 / 3, "0.333333"), (2.0, "2.0"), (-1e20, "-1e+20"), (7, "7"), (True, "True")],
+    [
+        (-0.0, "-0.0"),
+        (0.0, "0.0"),
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        (1 / 3, "0.333333"),
+        (2.0, "2.0"),
+        (-1e20, "-1e+20"),
+        (7, "7"),
+        (True, "True"),
+    ],
 )
 def test_format_value(value, text):
     assert format_value(value) == text

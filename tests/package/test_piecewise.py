@@ -52,8 +52,12 @@ def test_interpolating_sin_error_falls_like_one_over_k_squared():
 
 @pytest.mark.parametrize(
     "knots_x, knots_y, message",
-    [([0.0], [1.0], "length >= 2"), ([0.0, 1.0], [1.0], "equal length"), ([1.0, 0.0], [0.0, 1.0], "increasing"),
-     ([0.0, 1.0], [np.nan, 1.0], "finite")],
+    [
+        ([0.0], [1.0], "length >= 2"),
+        ([0.0, 1.0], [1.0], "equal length"),
+        ([1.0, 0.0], [0.0, 1.0], "increasing"),
+        ([0.0, 1.0], [np.nan, 1.0], "finite"),
+    ],
 )
 def test_bad_knots(knots_x, knots_y, message):
     with pytest.raises(ValueError, match=message):

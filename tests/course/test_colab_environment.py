@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 import relu_course
-from tests.notebooks import ROOT, all_notebooks
+from tests.course.notebooks import ROOT, all_notebooks
 from tools import colab_simulation as simulation
 
 DEVELOPMENT_ONLY = ("jupyter-book", "sphinx", "nbval", "pytest", "hypothesis", "selenium", "nbclient")
@@ -27,7 +27,9 @@ def colab_python():
 
 
 def installed_distributions(python: str) -> set[str]:
-    listing = subprocess.run([python, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        [python, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True
+    )
     return {entry["name"].lower() for entry in json.loads(listing.stdout)}
 
 
@@ -54,7 +56,9 @@ def test_installing_the_package_adds_nothing_else(colab_python):
 
 
 def test_every_notebook_has_an_isolated_copy():
-    copies = sorted(path.relative_to(simulation.NOTEBOOK_COPIES) for path in simulation.NOTEBOOK_COPIES.rglob("*.ipynb"))
+    copies = sorted(
+        path.relative_to(simulation.NOTEBOOK_COPIES) for path in simulation.NOTEBOOK_COPIES.rglob("*.ipynb")
+    )
     expected = sorted(path.parent / path.stem / path.name for path in all_notebooks())
     assert copies == expected
     for copy in simulation.NOTEBOOK_COPIES.rglob("*.ipynb"):

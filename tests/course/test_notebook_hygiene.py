@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.notebooks import all_notebooks, is_exercise, read
+from tests.course.notebooks import all_notebooks, is_exercise, read
 
 NOTEBOOKS = all_notebooks()
 EXECUTED = [path for path in NOTEBOOKS if not is_exercise(path)]

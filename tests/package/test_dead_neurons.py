@@ -29,7 +29,8 @@ from relu_course.dead_neurons import (
 from relu_course.diagnostics import dead_units, off_fractions
 from relu_course.networks import mlp
 from relu_course.training import train
-from tests.known_networks import INPUTS, network_with_known_units
+from tests.package.known_networks import INPUTS, network_with_known_units
+
 
 def random_inputs(rows: int, columns: int, seed: int) -> torch.Tensor:
     return torch.randn(rows, columns, generator=torch.Generator().manual_seed(seed))
@@ -40,7 +41,7 @@ def random_inputs(rows: int, columns: int, seed: int) -> torch.Tensor:
 
 def test_off_fractions_of_known_units():
     # Pre-activations: unit 0 = [1, -1, 2, -2], unit 1 = -5 always, unit 2 = [2, 2, -1, -3].
-    (name, off), = off_fractions(network_with_known_units(), INPUTS).items()
+    ((name, off),) = off_fractions(network_with_known_units(), INPUTS).items()
     assert name == "1"
     assert off.dtype == torch.float64
     assert off.tolist() == [0.5, 1.0, 0.5]
@@ -267,7 +268,13 @@ def test_with_batch_norm_inserts_a_layer_before_each_activation():
     model = mlp([2, 6, 5, 3], seed=0)
     normed = with_batch_norm(model)
     assert [type(module) for module in normed] == [
-        nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear
+        nn.Linear,
+        nn.BatchNorm1d,
+        nn.ReLU,
+        nn.Linear,
+        nn.BatchNorm1d,
+        nn.ReLU,
+        nn.Linear,
     ]
     assert [normed[1].num_features, normed[4].num_features] == [6, 5]
     assert len(model) == 5 and torch.equal(model[0].weight, normed[0].weight)

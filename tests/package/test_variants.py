@@ -18,7 +18,7 @@ from relu_course import variants as V
 from relu_course.datasets import spirals
 from relu_course.networks import ACTIVATION_MODULES, mlp
 from relu_course.training import train
-from tests.notebooks import ROOT
+from tests.paths import ROOT
 
 GRID = np.arange(-30_000, 30_001) / 1000.0  # step 0.001, contains 0 and 6; beyond softplus's threshold 20
 SQRT_2PI = math.sqrt(2 * math.pi)
@@ -234,9 +234,15 @@ def test_gaussian_expectation_needs_the_breakpoint_at_a_kink():
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [({"std": 0.0}, ValueError), ({"std": -1.0}, ValueError), ({"mean": math.nan}, ValueError),
-     ({"nodes": 1}, ValueError), ({"nodes": 2.5}, TypeError), ({"reach": 0}, ValueError),
-     ({"breakpoints": ["0"]}, TypeError)],
+    [
+        ({"std": 0.0}, ValueError),
+        ({"std": -1.0}, ValueError),
+        ({"mean": math.nan}, ValueError),
+        ({"nodes": 1}, ValueError),
+        ({"nodes": 2.5}, TypeError),
+        ({"reach": 0}, ValueError),
+        ({"breakpoints": ["0"]}, TypeError),
+    ],
 )
 def test_gaussian_expectation_checks_its_arguments(kwargs, error):
     with pytest.raises(error):
@@ -322,17 +328,31 @@ def test_ensemble_members_are_independent_and_learn():
 
 @pytest.mark.parametrize(
     "change, error",
-    [({"seeds": []}, ValueError), ({"seeds": [0, -1]}, ValueError), ({"seeds": [1.5]}, TypeError),
-     ({"steps": 0}, ValueError), ({"learning_rate": -1.0}, ValueError), ({"activation": "swish"}, ValueError),
-     ({"labels": DATA[1][:5]}, ValueError), ({"labels": DATA[1].float()}, TypeError),
-     ({"labels": DATA[1].numpy()}, TypeError), ({"init": "lecun"}, ValueError),
-     ({"inputs": DATA[0].expand(2, -1, -1)}, ValueError),
-     ({"inputs": DATA[0].expand(1, -1, -1), "labels": DATA[1]}, ValueError),
-     ({"inputs": DATA[0][:, :, None]}, ValueError)],
+    [
+        ({"seeds": []}, ValueError),
+        ({"seeds": [0, -1]}, ValueError),
+        ({"seeds": [1.5]}, TypeError),
+        ({"steps": 0}, ValueError),
+        ({"learning_rate": -1.0}, ValueError),
+        ({"activation": "swish"}, ValueError),
+        ({"labels": DATA[1][:5]}, ValueError),
+        ({"labels": DATA[1].float()}, TypeError),
+        ({"labels": DATA[1].numpy()}, TypeError),
+        ({"init": "lecun"}, ValueError),
+        ({"inputs": DATA[0].expand(2, -1, -1)}, ValueError),
+        ({"inputs": DATA[0].expand(1, -1, -1), "labels": DATA[1]}, ValueError),
+        ({"inputs": DATA[0][:, :, None]}, ValueError),
+    ],
 )
 def test_ensemble_checks_its_arguments(change, error):
-    arguments = {"layer_sizes": [2, 4, 2], "activation": "relu", "seeds": [0], "inputs": DATA[0],
-                 "labels": DATA[1], "steps": 2}
+    arguments = {
+        "layer_sizes": [2, 4, 2],
+        "activation": "relu",
+        "seeds": [0],
+        "inputs": DATA[0],
+        "labels": DATA[1],
+        "steps": 2,
+    }
     arguments.update(change)
     with pytest.raises(error):
         V.train_ensemble(**arguments)
@@ -357,8 +377,9 @@ def test_ensemble_refuses_layers_with_unknown_parameters(monkeypatch):
 
 def test_ensemble_in_float64_equals_training_each_network_alone():
     inputs, labels = spirals(20, 2, seed=0, dtype=torch.float64)
-    ensemble = V.train_ensemble([2, 8, 2], "prelu", [1], inputs, labels, steps=10, learning_rate=0.02,
-                                dtype=torch.float64)
+    ensemble = V.train_ensemble(
+        [2, 8, 2], "prelu", [1], inputs, labels, steps=10, learning_rate=0.02, dtype=torch.float64
+    )
     alone = mlp([2, 8, 2], "prelu", seed=1, dtype=torch.float64)
     history = train(alone, inputs, labels, loss="cross_entropy", learning_rate=0.02, steps=10)
     np.testing.assert_allclose(ensemble.losses[0], history.losses, rtol=1e-12)

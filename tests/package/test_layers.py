@@ -17,10 +17,21 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "relu_course"
+from tests.paths import ROOT
 
-LIBRARY = {"_validation", "activations", "datasets", "diagnostics", "networks", "plotting", "tables", "timing",
-           "training"}
+PACKAGE = ROOT / "relu_course"
+
+LIBRARY = {
+    "_validation",
+    "activations",
+    "datasets",
+    "diagnostics",
+    "networks",
+    "plotting",
+    "tables",
+    "timing",
+    "training",
+}
 CHAPTERS = {"dead_neurons", "depth", "differentiation", "piecewise", "variants"}
 GRADER = "checks"
 

@@ -12,12 +12,32 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relu_course import activations as A
-from tests.torch_reference import CASES, value_and_grad
+from tests.package.torch_reference import CASES, value_and_grad
 
 DENSE_GRID = np.arange(-12_000, 12_001) / 1000.0  # step 0.001; contains 0 and 6 exactly
 EDGE_VALUES = np.array(
-    [0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-300, 1e-8, -1e-8, 6.0, 20.0, -20.0,
-     40.0, -40.0, 800.0, -800.0, 1e300, -1e300, math.inf, -math.inf, math.nan]
+    [
+        0.0,
+        -0.0,
+        5e-324,
+        -5e-324,
+        1e-300,
+        -1e-300,
+        1e-8,
+        -1e-8,
+        6.0,
+        20.0,
+        -20.0,
+        40.0,
+        -40.0,
+        800.0,
+        -800.0,
+        1e300,
+        -1e300,
+        math.inf,
+        -math.inf,
+        math.nan,
+    ]
 )
 # Mathematical limits where PyTorch's formula computes inf * 0 and returns NaN.
 LIMITS = {"value at -inf": -0.0, "derivative at -inf": 0.0, "derivative at +inf": 1.0}

@@ -13,8 +13,8 @@ import sys
 
 import nbformat
 
-from tests.notebooks import ROOT
-from tests.test_nbval_catches_changes import CHAPTER, change_a_figure, change_a_printed_number, code_cell_number
+from tests.course.notebooks import ROOT
+from tests.course.test_nbval_catches_changes import CHAPTER, change_a_figure, change_a_printed_number, code_cell_number
 from tools.portability import VARIANTS
 
 
@@ -25,8 +25,13 @@ def test_a_variant_fails_on_a_changed_number_and_figure(tmp_path):
     nbformat.write(notebook, tmp_path / CHAPTER.name)
 
     variant = VARIANTS[0].name
-    result = subprocess.run([sys.executable, "tools/portability.py", variant, str(tmp_path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "tools/portability.py", variant, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     failed = {int(n) for n in re.findall(r"FAILED \S+::Cell (\d+)", result.stdout)}
     assert failed == {number_cell, figure_cell}, result.stdout[-3000:]
