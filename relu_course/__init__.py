@@ -68,20 +68,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_SUBMODULES])
 
 
-__all__ = [
-    "__version__",
-    "activations",
-    "checks",
-    "datasets",
-    "dead_neurons",
-    "depth",
-    "diagnostics",
-    "differentiation",
-    "networks",
-    "piecewise",
-    "plotting",
-    "tables",
-    "timing",
-    "training",
-    "variants",
-]
+__all__ = ["__version__", *_SUBMODULES]

@@ -12,18 +12,16 @@ for every input of the data: then no example moves its weights. The detector its
 * ``born_dead_probability`` and ``simulate_born_dead``: the chance that a deep, narrow
   ReLU network is a constant function at initialization (Lu et al., 2019);
 * ``count_activation_patterns``: how many linear regions a set of points meets;
-* ``with_activation``, ``with_batch_norm``, ``set_hidden_biases``,
-  ``shift_hidden_biases``: the variations of a network that the remedies compare.
+* ``with_activation``: a copy of a network with another activation, for the remedies
+  (the other variations, batch norm and bias changes, are in ``relu_course.networks``).
 
 The measuring functions leave the model they inspect as it was: same parameters, same
-train/eval mode, same batch-norm running statistics. ``with_activation`` and
-``with_batch_norm`` return changed copies; ``set_hidden_biases`` and
-``shift_hidden_biases`` change the model in place, on purpose.
+train/eval mode, same batch-norm running statistics. ``with_activation`` returns a
+changed copy.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
@@ -31,8 +29,8 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from relu_course._validation import as_real_array, choice, real_number, whole_number
-from relu_course.diagnostics import activation_inputs, activation_layers, off_fractions
+from relu_course._validation import as_real_array, choice, whole_number
+from relu_course.diagnostics import activation_inputs, off_fractions
 from relu_course.networks import ACTIVATION_MODULES, replace_activations
 
 __all__ = [
@@ -40,11 +38,8 @@ __all__ = [
     "born_dead_probability",
     "count_activation_patterns",
     "dead_fractions",
-    "set_hidden_biases",
-    "shift_hidden_biases",
     "simulate_born_dead",
     "with_activation",
-    "with_batch_norm",
 ]
 
 
@@ -266,104 +261,3 @@ def with_activation(model: nn.Module, activation: str) -> nn.Module:
     """
     activation = choice(activation, "activation", tuple(ACTIVATION_MODULES))
     return replace_activations(model, lambda old: ACTIVATION_MODULES[activation]())
-
-
-def with_batch_norm(model: nn.Sequential) -> nn.Sequential:
-    """A copy of ``model`` with a BatchNorm1d layer between each Linear layer and its activation.
-
-    Linear, ReLU, Linear, ReLU, Linear becomes Linear, BatchNorm1d, ReLU, Linear,
-    BatchNorm1d, ReLU, Linear. In train mode the batch-norm layer turns each unit's
-    pre-activation z into gamma * (z - mean) / sqrt(var + eps) + beta, with the mean
-    and variance of the batch: the standardized values have mean 0 over the batch, so
-    only the learned gamma and beta can put a unit below 0 for the whole batch.
-
-    Parameters
-    ----------
-    model : nn.Sequential
-        Linear layers and activation modules, e.g. from ``networks.mlp``.
-
-    Returns
-    -------
-    nn.Sequential
-        New modules; the Linear layers start with copies of ``model``'s weights, and
-        each batch-norm layer starts as gamma = 1, beta = 0.
-    """
-    if not isinstance(model, nn.Sequential):
-        raise TypeError(f"model must be a torch.nn.Sequential, got {type(model).__name__}.")
-    modules = list(copy.deepcopy(model))
-    activation_types = tuple(type(module) for _, module in activation_layers(model))
-    layers: list[nn.Module] = []
-    inserted = 0
-    for module, following in zip(modules, modules[1:] + [None]):
-        layers.append(module)
-        if isinstance(module, nn.Linear) and activation_types and isinstance(following, activation_types):
-            layers.append(nn.BatchNorm1d(module.out_features, dtype=module.weight.dtype))
-            inserted += 1
-    if not inserted:
-        raise ValueError("the model has no Linear layer followed by an activation: nowhere to add batch norm.")
-    return nn.Sequential(*layers)
-
-
-def set_hidden_biases(model: nn.Module, value: float) -> nn.Module:
-    """Set every bias of the hidden Linear layers to ``value``, in place; return ``model``.
-
-    The hidden Linear layers are all Linear modules but the last one (the output
-    layer), whose bias is left alone. ``set_hidden_biases(model, 0.1)`` gives every
-    hidden unit a small positive bias, so it starts on for more inputs.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A network with at least two Linear layers.
-    value : float
-        The new bias, a finite number.
-
-    Returns
-    -------
-    nn.Module
-        ``model``.
-    """
-    value = real_number(value, "value")
-    with torch.no_grad():
-        for linear in _hidden_linears(model):
-            linear.bias.fill_(value)
-    return model
-
-
-def shift_hidden_biases(model: nn.Module, shift: float) -> nn.Module:
-    """Add ``shift`` to every bias of the hidden Linear layers, in place; return ``model``.
-
-    Each hidden unit's pre-activation z = w . x + b becomes z + shift: a large negative
-    shift switches units off for every input, i.e. kills them. The output layer is
-    left alone.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A network with at least two Linear layers.
-    shift : float
-        Added to each hidden bias, a finite number.
-
-    Returns
-    -------
-    nn.Module
-        ``model``.
-    """
-    shift = real_number(shift, "shift")
-    with torch.no_grad():
-        for linear in _hidden_linears(model):
-            linear.bias.add_(shift)
-    return model
-
-
-def _hidden_linears(model: nn.Module) -> list[nn.Linear]:
-    """Every nn.Linear of ``model`` (in module order) except the last, each with a bias."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
-    linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
-    if len(linears) < 2:
-        raise ValueError(f"the model needs a hidden Linear layer and an output layer; it has {len(linears)} Linear.")
-    hidden = linears[:-1]
-    if any(linear.bias is None for linear in hidden):
-        raise ValueError("every hidden Linear layer needs a bias (bias=True).")
-    return hidden

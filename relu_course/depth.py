@@ -18,7 +18,6 @@ computes the factor fan_in * v / 2.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -27,89 +26,22 @@ from torch import nn
 from relu_course import diagnostics
 from relu_course._validation import choice, positive_number, whole_number
 from relu_course.diagnostics import gradient_norms
-from relu_course.networks import mlp
-from relu_course.training import History, train
 
 __all__ = [
     "activation_rms",
     "active_fraction_per_input",
     "active_path_fraction",
-    "deep_mlp",
     "gradient_profile",
     "input_similarity",
     "input_spread",
     "per_layer_factor",
     "relu_signal_gain",
     "same_sign_fraction",
-    "train_each",
     "units_on_for_every_input",
 ]
 
 
-# --------------------------------------------------------------------------- building
-
-
-def deep_mlp(
-    depth: int,
-    width: int,
-    *,
-    inputs: int = 2,
-    outputs: int = 2,
-    activation: str = "relu",
-    init: str = "he",
-    weight_scale: float = 1.0,
-    seed: int = 0,
-    dtype: torch.dtype = torch.float32,
-) -> nn.Sequential:
-    """A deep MLP of constant width: ``depth`` hidden layers, then an output layer.
-
-    The layers are Linear(inputs, width), activation, then ``depth - 1`` times
-    Linear(width, width), activation, and Linear(width, outputs): ``depth + 1``
-    Linear layers and ``depth`` activation layers, built by ``networks.mlp``.
-
-    Parameters
-    ----------
-    depth : int
-        Number of hidden layers, L >= 1.
-    width : int
-        Units per hidden layer, >= 1.
-    inputs, outputs : int
-        Input and output widths, >= 1.
-    activation : str, default "relu"
-        A name from ``networks.ACTIVATION_MODULES``.
-    init : {"pytorch", "he", "xavier"}, default "he"
-        The weight initialization (see ``networks.mlp``).
-    weight_scale : float, default 1.0
-        Every weight matrix is multiplied by this factor after initialization
-        (biases are left alone), so its variance is multiplied by
-        ``weight_scale**2``. Above 1 the signal grows layer by layer, below 1 it
-        shrinks.
-    seed : int, default 0
-        Seed of the weights.
-    dtype : torch.dtype, default torch.float32
-        Type of the parameters (see ``networks.mlp``).
-
-    Returns
-    -------
-    nn.Sequential
-        Maps a batch of shape (n, inputs) to (n, outputs).
-    """
-    depth = whole_number(depth, "depth", minimum=1)
-    width = whole_number(width, "width", minimum=1)
-    scale = positive_number(weight_scale, "weight_scale")
-    model = mlp(
-        [inputs] + [width] * depth + [outputs],
-        activation,
-        init=init,
-        seed=whole_number(seed, "seed"),
-        dtype=dtype,
-    )
-    if scale != 1.0:
-        with torch.no_grad():
-            for module in model:
-                if isinstance(module, nn.Linear):
-                    module.weight.mul_(scale)
-    return model
+# --------------------------------------------------------------------------- signal through depth
 
 
 def relu_signal_gain(weight_variance: float, fan_in: int) -> float:
@@ -318,37 +250,6 @@ def same_sign_fraction(gradient: torch.Tensor) -> float:
     positive = (gradient > 0).any(dim=1)
     negative = (gradient < 0).any(dim=1)
     return (~(positive & negative)).double().mean().item()
-
-
-# --------------------------------------------------------------------------- training
-
-
-def train_each(
-    models: Mapping[str, nn.Module],
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
-    **settings: object,
-) -> dict[str, History]:
-    """Train every model in place with the same data and settings; return the histories.
-
-    Parameters
-    ----------
-    models : mapping of label -> nn.Module
-        The networks to compare, e.g. the same architecture under several inits.
-    inputs, targets : Tensor
-        As for ``training.train``.
-    **settings
-        Keyword arguments of ``training.train`` (loss, optimizer, learning_rate,
-        steps, batch_size, seed, ...), the same for every model.
-
-    Returns
-    -------
-    dict of label -> History
-        In the order of ``models``.
-    """
-    if not isinstance(models, Mapping) or not models:
-        raise TypeError("models must be a non-empty mapping of label -> nn.Module.")
-    return {label: train(model, inputs, targets, **settings) for label, model in models.items()}
 
 
 # --------------------------------------------------------------------------- helpers

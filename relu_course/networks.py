@@ -1,4 +1,12 @@
-"""Small PyTorch networks for the course, and a look at the shapes inside them."""
+"""Small PyTorch networks for the course: building them, changing them, and a look inside.
+
+* ``mlp`` and ``deep_mlp``: multilayer perceptrons with a chosen activation, weight
+  initialization (``init_weight_variance``), seed and dtype;
+* ``replace_activations``, ``with_batch_norm``, ``set_hidden_biases``,
+  ``shift_hidden_biases``: variations of a network (copies, or changes in place where
+  the name says so);
+* ``layer_shapes``: every layer's output shape for an example input.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +17,21 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from relu_course._validation import choice, float_dtype, whole_number
+from relu_course._validation import choice, float_dtype, positive_number, real_number, whole_number
 from relu_course.tables import Table
 
 __all__ = [
     "ACTIVATION_MODULES",
     "ACTIVATION_TYPES",
     "INITS",
+    "deep_mlp",
     "init_weight_variance",
     "layer_shapes",
     "mlp",
     "replace_activations",
+    "set_hidden_biases",
+    "shift_hidden_biases",
+    "with_batch_norm",
 ]
 
 #: The activation layers ``mlp`` knows by name.
@@ -243,3 +255,172 @@ def _shape_recorder(name: str, rows: list[list[object]]) -> Callable[..., None]:
         rows.append([name, type(module).__name__, tuple(output.shape), parameters])
 
     return record
+
+
+# --------------------------------------------------------------------------- deep networks
+
+
+def deep_mlp(
+    depth: int,
+    width: int,
+    *,
+    inputs: int = 2,
+    outputs: int = 2,
+    activation: str = "relu",
+    init: str = "he",
+    weight_scale: float = 1.0,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float32,
+) -> nn.Sequential:
+    """A deep MLP of constant width: ``depth`` hidden layers, then an output layer.
+
+    The layers are Linear(inputs, width), activation, then ``depth - 1`` times
+    Linear(width, width), activation, and Linear(width, outputs): ``depth + 1``
+    Linear layers and ``depth`` activation layers, built by ``networks.mlp``.
+
+    Parameters
+    ----------
+    depth : int
+        Number of hidden layers, L >= 1.
+    width : int
+        Units per hidden layer, >= 1.
+    inputs, outputs : int
+        Input and output widths, >= 1.
+    activation : str, default "relu"
+        A name from ``networks.ACTIVATION_MODULES``.
+    init : {"pytorch", "he", "xavier"}, default "he"
+        The weight initialization (see ``networks.mlp``).
+    weight_scale : float, default 1.0
+        Every weight matrix is multiplied by this factor after initialization
+        (biases are left alone), so its variance is multiplied by
+        ``weight_scale**2``. Above 1 the signal grows layer by layer, below 1 it
+        shrinks.
+    seed : int, default 0
+        Seed of the weights.
+    dtype : torch.dtype, default torch.float32
+        Type of the parameters (see ``networks.mlp``).
+
+    Returns
+    -------
+    nn.Sequential
+        Maps a batch of shape (n, inputs) to (n, outputs).
+    """
+    depth = whole_number(depth, "depth", minimum=1)
+    width = whole_number(width, "width", minimum=1)
+    scale = positive_number(weight_scale, "weight_scale")
+    model = mlp(
+        [inputs] + [width] * depth + [outputs],
+        activation,
+        init=init,
+        seed=whole_number(seed, "seed"),
+        dtype=dtype,
+    )
+    if scale != 1.0:
+        with torch.no_grad():
+            for module in model:
+                if isinstance(module, nn.Linear):
+                    module.weight.mul_(scale)
+    return model
+
+
+# --------------------------------------------------------------------------- variations of a network
+
+
+def with_batch_norm(model: nn.Sequential) -> nn.Sequential:
+    """A copy of ``model`` with a BatchNorm1d layer between each Linear layer and its activation.
+
+    Linear, ReLU, Linear, ReLU, Linear becomes Linear, BatchNorm1d, ReLU, Linear,
+    BatchNorm1d, ReLU, Linear. In train mode the batch-norm layer turns each unit's
+    pre-activation z into gamma * (z - mean) / sqrt(var + eps) + beta, with the mean
+    and variance of the batch: the standardized values have mean 0 over the batch, so
+    only the learned gamma and beta can put a unit below 0 for the whole batch.
+
+    Parameters
+    ----------
+    model : nn.Sequential
+        Linear layers and activation modules, e.g. from ``networks.mlp``.
+
+    Returns
+    -------
+    nn.Sequential
+        New modules; the Linear layers start with copies of ``model``'s weights, and
+        each batch-norm layer starts as gamma = 1, beta = 0.
+    """
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be a torch.nn.Sequential, got {type(model).__name__}.")
+    modules = list(copy.deepcopy(model))
+    layers: list[nn.Module] = []
+    inserted = 0
+    for module, following in zip(modules, modules[1:] + [None]):
+        layers.append(module)
+        if isinstance(module, nn.Linear) and isinstance(following, ACTIVATION_TYPES):
+            layers.append(nn.BatchNorm1d(module.out_features, dtype=module.weight.dtype))
+            inserted += 1
+    if not inserted:
+        raise ValueError("the model has no Linear layer followed by an activation: nowhere to add batch norm.")
+    return nn.Sequential(*layers)
+
+
+def set_hidden_biases(model: nn.Module, value: float) -> nn.Module:
+    """Set every bias of the hidden Linear layers to ``value``, in place; return ``model``.
+
+    The hidden Linear layers are all Linear modules but the last one (the output
+    layer), whose bias is left alone. ``set_hidden_biases(model, 0.1)`` gives every
+    hidden unit a small positive bias, so it starts on for more inputs.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network with at least two Linear layers.
+    value : float
+        The new bias, a finite number.
+
+    Returns
+    -------
+    nn.Module
+        ``model``.
+    """
+    value = real_number(value, "value")
+    with torch.no_grad():
+        for linear in _hidden_linears(model):
+            linear.bias.fill_(value)
+    return model
+
+
+def shift_hidden_biases(model: nn.Module, shift: float) -> nn.Module:
+    """Add ``shift`` to every bias of the hidden Linear layers, in place; return ``model``.
+
+    Each hidden unit's pre-activation z = w . x + b becomes z + shift: a large negative
+    shift switches units off for every input, i.e. kills them. The output layer is
+    left alone.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network with at least two Linear layers.
+    shift : float
+        Added to each hidden bias, a finite number.
+
+    Returns
+    -------
+    nn.Module
+        ``model``.
+    """
+    shift = real_number(shift, "shift")
+    with torch.no_grad():
+        for linear in _hidden_linears(model):
+            linear.bias.add_(shift)
+    return model
+
+
+def _hidden_linears(model: nn.Module) -> list[nn.Linear]:
+    """Every nn.Linear of ``model`` (in module order) except the last, each with a bias."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
+    linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
+    if len(linears) < 2:
+        raise ValueError(f"the model needs a hidden Linear layer and an output layer; it has {len(linears)} Linear.")
+    hidden = linears[:-1]
+    if any(linear.bias is None for linear in hidden):
+        raise ValueError("every hidden Linear layer needs a bias (bias=True).")
+    return hidden

@@ -9,8 +9,9 @@ the paper it comes from. The functions measure what the chapter on the variants 
 * ``one_sided_slopes``, ``lowest_point``, ``value_bounds``, ``max_abs_difference``:
   the shape of a function on a grid;
 * ``gaussian_expectation``, ``gaussian_moments``, ``selu_constants``: expectations under
-  a normal distribution by quadrature, and SELU's constants solved from their equations;
-* ``train_ensemble``: several seeded networks trained at once, exactly as if one by one.
+  a normal distribution by quadrature, and SELU's constants solved from their equations.
+
+The bake-off trains its networks with ``training.train_ensemble``.
 """
 
 from __future__ import annotations
@@ -18,23 +19,19 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from numpy.typing import ArrayLike
 from torch import nn
 
 from relu_course import activations
 from relu_course._validation import as_real_array, positive_number, real_number, whole_number
-from relu_course.networks import mlp
 
 __all__ = [
     "VARIANTS",
-    "Ensemble",
     "Variant",
     "gaussian_expectation",
     "gaussian_moments",
@@ -44,7 +41,6 @@ __all__ = [
     "pytorch_spelling",
     "selu_constants",
     "torch_parity",
-    "train_ensemble",
     "value_bounds",
 ]
 
@@ -520,165 +516,3 @@ def selu_constants() -> tuple[float, float]:
     alpha = -positive_part / negative_part
     second_moment = gaussian_expectation(lambda z: activations.elu(z, alpha) ** 2)
     return alpha, 1.0 / math.sqrt(second_moment)
-
-
-# --------------------------------------------------------------------------- training several seeds at once
-
-
-@dataclass
-class Ensemble:
-    """Networks trained together by ``train_ensemble``, one per seed.
-
-    Attributes
-    ----------
-    models : list of nn.Sequential
-        The trained networks, in the order of the seeds.
-    losses : list of list of float
-        ``losses[j][s]``: the loss of network j at step s, before that step's update.
-    seconds : float
-        Wall-clock time of the training loop, for all networks together. It varies from
-        run to run: never print it in a checked notebook cell.
-    """
-
-    models: list[nn.Sequential]
-    losses: list[list[float]]
-    seconds: float
-
-    @property
-    def final_losses(self) -> list[float]:
-        """The loss of each network at the last step."""
-        return [member_losses[-1] for member_losses in self.losses]
-
-
-def train_ensemble(
-    layer_sizes: Sequence[int],
-    activation: str,
-    seeds: Sequence[int],
-    inputs: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    steps: int = 200,
-    learning_rate: float = 1e-2,
-    init: str = "pytorch",
-    dtype: torch.dtype = torch.float32,
-) -> Ensemble:
-    """Train one classifier per seed, all at once, with full-batch Adam and cross-entropy.
-
-    Network j starts as ``networks.mlp(layer_sizes, activation, init=init, seed=seeds[j])``.
-    The networks' parameters are stacked along a new first axis, and the networks run
-    side by side through batched matrix products (``torch.baddbmm``). The loss is the sum
-    of the networks' cross-entropies, so each network's gradient is its own, and Adam
-    updates every number separately. The result is the same as ``training.train(model,
-    inputs, labels, loss="cross_entropy", optimizer="adam", learning_rate=learning_rate,
-    steps=steps)`` for each network alone (up to rounding: bit for bit on the machine the
-    tests ran on), in much less time: a small network's training time goes mostly into
-    the fixed cost of each PyTorch operation, and here one operation serves all networks.
-
-    All networks may learn the same data, or each its own dataset (of the same size):
-    pass ``inputs`` of shape (k, n, d) and ``labels`` of shape (k, n) for k networks.
-
-    Parameters
-    ----------
-    layer_sizes : sequence of int
-        Widths from input to output, as for ``networks.mlp``.
-    activation : str
-        A name ``networks.mlp`` knows, e.g. ``"gelu"``.
-    seeds : sequence of int
-        One seed per network, at least one; a seed may repeat (e.g. with other data).
-    inputs : Tensor, shape (n, layer_sizes[0]) or (k, n, layer_sizes[0])
-        One dataset for all networks, or one per network (k = len(seeds)).
-    labels : Tensor of int, shape (n,) or (k, n)
-        Classes 0, ..., layer_sizes[-1] - 1, shaped like ``inputs`` without its last axis.
-    steps : int, default 200
-        Updates, >= 1.
-    learning_rate : float, default 1e-2
-        Adam's step size, > 0.
-    init : {"pytorch", "he", "xavier"}, default "pytorch"
-        Weight initialization, as for ``networks.mlp``.
-    dtype : torch.dtype, default torch.float32
-        Type of the parameters, as for ``networks.mlp``; ``inputs`` must have it too.
-
-    Returns
-    -------
-    Ensemble
-        The trained networks, their losses at every step and the time taken.
-    """
-    seeds = [whole_number(seed, "every seed") for seed in seeds]
-    if not seeds:
-        raise ValueError("seeds must name at least one seed.")
-    steps = whole_number(steps, "steps", minimum=1)
-    learning_rate = positive_number(learning_rate, "learning_rate")
-    per_network = _check_classification_data(inputs, labels, len(seeds))
-    models = [mlp(layer_sizes, activation, init=init, seed=seed, dtype=dtype) for seed in seeds]
-    if inputs.dtype != dtype:
-        raise TypeError(f"inputs have dtype {inputs.dtype} but the networks {dtype}: make both the same.")
-    parameters, _ = torch.func.stack_module_state(models)  # name -> tensor (networks, ...)
-    layers = list(models[0])
-    for layer in layers:
-        if not isinstance(layer, (nn.Linear, nn.PReLU)) and any(True for _ in layer.parameters()):
-            raise TypeError(f"train_ensemble cannot run the layer {type(layer).__name__}: it has parameters.")
-    batch = inputs if per_network else inputs.expand(len(seeds), -1, -1)  # (networks, n, d)
-    stacked_labels = (labels if per_network else labels.expand(len(seeds), -1)).reshape(-1)
-    optimizer = torch.optim.Adam(parameters.values(), lr=learning_rate)
-    losses: list[list[float]] = [[] for _ in seeds]
-    start = time.perf_counter()
-    for _ in range(steps):
-        optimizer.zero_grad()
-        scores = _run_stacked(layers, parameters, batch)  # (networks, n, classes)
-        per_example = F.cross_entropy(scores.reshape(-1, scores.shape[-1]), stacked_labels, reduction="none")
-        member_losses = per_example.reshape(len(seeds), -1).mean(dim=1)  # each network's mean loss
-        member_losses.sum().backward()
-        optimizer.step()
-        for record, value in zip(losses, member_losses.tolist()):
-            record.append(value)
-    seconds = time.perf_counter() - start
-    for index, model in enumerate(models):
-        model.load_state_dict({name: stacked[index].detach().clone() for name, stacked in parameters.items()})
-    return Ensemble(models=models, losses=losses, seconds=seconds)
-
-
-def _run_stacked(layers: list[nn.Module], parameters: Mapping[str, torch.Tensor], batch: torch.Tensor) -> torch.Tensor:
-    """The forward pass of k stacked ``networks.mlp`` networks.
-
-    Parameters
-    ----------
-    layers : list of nn.Module
-        The modules of one of the networks; only their types are used.
-    parameters : mapping of name -> Tensor
-        Each network's parameters stacked along a first axis of length k, named as in
-        the network (``"0.weight"`` of shape (k, out, in), ...).
-    batch : Tensor, shape (k, n, d)
-        One batch per network.
-
-    Returns
-    -------
-    Tensor, shape (k, n, outputs)
-    """
-    for index, layer in enumerate(layers):
-        if isinstance(layer, nn.Linear):  # x W^T + b, network by network
-            weight, bias = parameters[f"{index}.weight"], parameters[f"{index}.bias"]
-            batch = torch.baddbmm(bias.unsqueeze(1), batch, weight.transpose(1, 2))
-        elif isinstance(layer, nn.PReLU):  # x if x >= 0 else a x, with each network's slopes a
-            slopes = parameters[f"{index}.weight"].unsqueeze(1)  # (k, 1, 1) or (k, 1, units)
-            batch = torch.where(batch >= 0, batch, slopes * batch)
-        else:  # an activation without parameters, elementwise
-            batch = layer(batch)
-    return batch
-
-
-def _check_classification_data(inputs: object, labels: object, networks: int) -> bool:
-    """Check the data of ``train_ensemble``; True when each network has its own dataset."""
-    if not isinstance(inputs, torch.Tensor) or not isinstance(labels, torch.Tensor):
-        raise TypeError(
-            f"inputs and labels must be torch.Tensors, got {type(inputs).__name__} and {type(labels).__name__}."
-        )
-    if labels.dtype != torch.int64:
-        raise TypeError(f"labels must be class indices of dtype torch.int64, got {labels.dtype}.")
-    per_network = inputs.ndim == 3
-    expected = (networks, *inputs.shape[1:2]) if per_network else tuple(inputs.shape[:1])
-    if inputs.ndim not in (2, 3) or tuple(labels.shape) != expected or (per_network and len(inputs) != networks):
-        raise ValueError(
-            f"for {networks} network(s), inputs must have shape (n, d) with labels (n,), or "
-            f"({networks}, n, d) with labels ({networks}, n); got {tuple(inputs.shape)} and {tuple(labels.shape)}."
-        )
-    return per_network

@@ -20,14 +20,11 @@ from relu_course.dead_neurons import (
     born_dead_probability,
     count_activation_patterns,
     dead_fractions,
-    set_hidden_biases,
-    shift_hidden_biases,
     simulate_born_dead,
     with_activation,
-    with_batch_norm,
 )
 from relu_course.diagnostics import dead_units, off_fractions
-from relu_course.networks import mlp
+from relu_course.networks import mlp, set_hidden_biases, shift_hidden_biases, with_batch_norm
 from relu_course.training import train
 from tests.package.known_networks import INPUTS, network_with_known_units
 

@@ -13,8 +13,7 @@ from torch import nn
 
 from relu_course import depth
 from relu_course.diagnostics import activation_inputs, activation_outputs, dead_units, gradient_norms
-from relu_course.networks import init_weight_variance
-from relu_course.training import train
+from relu_course.networks import deep_mlp, init_weight_variance
 from tests.package.known_networks import INPUTS, network_with_known_units
 
 GENERATOR_SEED = 0
@@ -32,7 +31,7 @@ PRE = torch.tensor([[1.0, -5.0, 2.0], [-1.0, -5.0, 2.0], [2.0, -5.0, -1.0], [-2.
 
 
 def test_deep_mlp_has_depth_hidden_layers_of_one_width():
-    model = depth.deep_mlp(4, 7, inputs=3, outputs=2, activation="tanh", seed=1)
+    model = deep_mlp(4, 7, inputs=3, outputs=2, activation="tanh", seed=1)
     kinds = [type(layer).__name__ for layer in model]
     assert kinds == ["Linear", "Tanh"] * 4 + ["Linear"]
     assert [layer.out_features for layer in model if isinstance(layer, nn.Linear)] == [7, 7, 7, 7, 2]
@@ -40,8 +39,8 @@ def test_deep_mlp_has_depth_hidden_layers_of_one_width():
 
 
 def test_weight_scale_multiplies_the_weights_and_leaves_the_biases():
-    plain = depth.deep_mlp(3, 5, init="pytorch", seed=2)
-    scaled = depth.deep_mlp(3, 5, init="pytorch", seed=2, weight_scale=1.5)
+    plain = deep_mlp(3, 5, init="pytorch", seed=2)
+    scaled = deep_mlp(3, 5, init="pytorch", seed=2, weight_scale=1.5)
     for a, b in zip(plain, scaled):
         if isinstance(a, nn.Linear):
             assert torch.allclose(b.weight, 1.5 * a.weight)
@@ -62,7 +61,7 @@ def test_weight_scale_multiplies_the_weights_and_leaves_the_biases():
 )
 def test_deep_mlp_rejects_bad_arguments(kwargs, error):
     with pytest.raises(error):
-        depth.deep_mlp(**kwargs)
+        deep_mlp(**kwargs)
 
 
 def test_relu_signal_gain_formula_and_errors():
@@ -84,7 +83,7 @@ def test_half_of_a_symmetric_variance_survives_relu():
 def test_measured_rms_follows_the_predicted_gain_in_a_wide_network(init):
     # Biases would add their own variance; zero them so the prediction is exact in expectation.
     width, layers = 512, 6
-    model = depth.deep_mlp(layers, width, inputs=width, init=init, seed=0)
+    model = deep_mlp(layers, width, inputs=width, init=init, seed=0)
     with torch.no_grad():
         for module in model:
             if isinstance(module, nn.Linear):
@@ -98,7 +97,7 @@ def test_measured_rms_follows_the_predicted_gain_in_a_wide_network(init):
 
 
 def test_activation_outputs_and_pre_activations_match_a_manual_forward_pass():
-    model = depth.deep_mlp(3, 6, inputs=4, seed=3)
+    model = deep_mlp(3, 6, inputs=4, seed=3)
     x = gaussian(10, 4)
     outputs = [h for _, h in activation_outputs(model, x)]
     pres = [z for _, z in activation_inputs(model, x)]
@@ -130,7 +129,7 @@ def test_statistics_of_the_known_network():
 
 
 def test_input_spread_is_zero_when_the_input_is_forgotten():
-    model = depth.deep_mlp(2, 4, inputs=3, seed=0)
+    model = deep_mlp(2, 4, inputs=3, seed=0)
     with torch.no_grad():
         model[0].weight.zero_()  # layer 1 ignores x: its output is relu(b) for every input
     spread = depth.input_spread(model, gaussian(20, 3))
@@ -142,7 +141,7 @@ def test_input_similarity_by_hand_and_against_torch():
     # which has no direction and is left out. Cosines 2/sqrt(5), 1/sqrt(5) and 0.
     (similarity,) = depth.input_similarity(network_with_known_units(), INPUTS)
     assert similarity == pytest.approx(1 / math.sqrt(5))
-    model = depth.deep_mlp(2, 8, inputs=3, seed=6)
+    model = deep_mlp(2, 8, inputs=3, seed=6)
     x = gaussian(6, 3)
     h = activation_outputs(model, x)[1][1].double()
     pairs = [nn.functional.cosine_similarity(h[i], h[j], dim=0).item() for i in range(6) for j in range(6) if i != j]
@@ -158,7 +157,7 @@ def test_units_on_for_every_input():
 
 
 def test_active_path_fraction_is_the_mean_of_products():
-    model = depth.deep_mlp(4, 5, inputs=3, seed=4)
+    model = deep_mlp(4, 5, inputs=3, seed=4)
     x = gaussian(16, 3)
     per_input = depth.active_fraction_per_input(model, x)
     assert per_input.shape == (4, 16)
@@ -167,7 +166,7 @@ def test_active_path_fraction_is_the_mean_of_products():
 
 
 def test_paths_halve_per_layer_while_units_stay_half_on():
-    model = depth.deep_mlp(8, 256, inputs=64, seed=0)
+    model = deep_mlp(8, 256, inputs=64, seed=0)
     x = gaussian(128, 64)
     active = depth.active_fraction_per_input(model, x).mean(axis=1)
     np.testing.assert_allclose(active, 0.5, atol=0.08)
@@ -188,7 +187,7 @@ def test_inspection_errors_are_clear():
 
 
 def test_gradient_profile_matches_autograd():
-    model = depth.deep_mlp(3, 4, inputs=2, outputs=1, seed=5)
+    model = deep_mlp(3, 4, inputs=2, outputs=1, seed=5)
     x, y = gaussian(8, 2), gaussian(8, 1, seed=1)
     weights = depth.gradient_profile(model, x, y, kind="weight")
     outputs = depth.gradient_profile(model, x, y)
@@ -205,7 +204,7 @@ def test_gradient_shrinks_by_the_weight_scale_per_layer():
     x, labels = gaussian(256, 64), torch.arange(256) % 2
     factors = {}
     for scale in (0.7, 1.0):
-        model = depth.deep_mlp(12, 256, inputs=64, weight_scale=scale, seed=0)
+        model = deep_mlp(12, 256, inputs=64, weight_scale=scale, seed=0)
         profile = depth.gradient_profile(model, x, labels, loss="cross_entropy")[:-1]
         factors[scale] = 1 / depth.per_layer_factor(profile)  # from the output back to the input
     assert factors[1.0] == pytest.approx(1.0, abs=0.05)
@@ -242,7 +241,7 @@ def test_one_example_after_relu_gives_one_sign_per_row_but_tanh_does_not():
     x, labels = gaussian(1, 5), torch.tensor([1])
     fractions = {}
     for activation in ("relu", "tanh"):
-        model = depth.deep_mlp(2, 16, inputs=5, activation=activation, seed=0)
+        model = deep_mlp(2, 16, inputs=5, activation=activation, seed=0)
         nn.functional.cross_entropy(model(x), labels).backward()
         fractions[activation] = depth.same_sign_fraction(model[2].weight.grad)
     assert fractions["relu"] == 1.0
@@ -250,20 +249,3 @@ def test_one_example_after_relu_gives_one_sign_per_row_but_tanh_does_not():
 
 
 # --------------------------------------------------------------------------- training
-
-
-def test_train_each_is_train_applied_to_every_model():
-    x = torch.linspace(-1, 1, 32).reshape(-1, 1)
-    y = x.abs()
-    models = {
-        "a": depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=0),
-        "b": depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=1),
-    }
-    histories = depth.train_each(models, x, y, steps=5, learning_rate=0.01)
-    assert list(histories) == ["a", "b"]
-    again = train(depth.deep_mlp(2, 8, inputs=1, outputs=1, seed=1), x, y, steps=5, learning_rate=0.01)
-    assert histories["b"].losses == again.losses
-    with pytest.raises(TypeError):
-        depth.train_each({}, x, y)
-    with pytest.raises(ValueError, match="optimizer"):
-        depth.train_each(models, x, y, optimizer="lbfgs")

@@ -99,7 +99,7 @@ def test_the_front_door_imports_no_submodule():
 @pytest.mark.parametrize(
     ("module", "planted"),
     [
-        ("networks", "from relu_course.depth import deep_mlp"),  # library -> chapter
+        ("networks", "from relu_course.depth import activation_rms"),  # library -> chapter
         ("networks", "def f():\n    from relu_course import checks"),  # library -> grader, hidden in a body
         ("depth", "import relu_course.variants"),  # chapter -> chapter
         ("variants", "from relu_course.checks import relu"),  # chapter -> grader

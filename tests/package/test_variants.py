@@ -17,7 +17,7 @@ from relu_course import activations as A
 from relu_course import variants as V
 from relu_course.datasets import spirals
 from relu_course.networks import ACTIVATION_MODULES, mlp
-from relu_course.training import train
+from relu_course.training import train, train_ensemble
 from tests.paths import ROOT
 
 GRID = np.arange(-30_000, 30_001) / 1000.0  # step 0.001, contains 0 and 6; beyond softplus's threshold 20
@@ -287,7 +287,7 @@ DATA = spirals(20, 2, seed=0)
 @pytest.mark.parametrize("activation", ["relu", "prelu", "gelu"])
 def test_ensemble_equals_training_each_network_alone(activation):
     inputs, labels = DATA
-    ensemble = V.train_ensemble([2, 8, 8, 2], activation, [0, 3], inputs, labels, steps=15, learning_rate=0.02)
+    ensemble = train_ensemble([2, 8, 8, 2], activation, [0, 3], inputs, labels, steps=15, learning_rate=0.02)
     for seed, model, losses in zip([0, 3], ensemble.models, ensemble.losses):
         alone = mlp([2, 8, 8, 2], activation, seed=seed)
         history = train(alone, inputs, labels, loss="cross_entropy", learning_rate=0.02, steps=15)
@@ -300,7 +300,7 @@ def test_ensemble_with_one_dataset_per_network():
     easy, hard = spirals(20, 2, turns=0.5, seed=0), spirals(20, 2, turns=1.5, seed=1)
     inputs = torch.stack([easy[0], hard[0], easy[0]])
     labels = torch.stack([easy[1], hard[1], easy[1]])
-    ensemble = V.train_ensemble([2, 8, 2], "elu", [0, 0, 5], inputs, labels, steps=15, learning_rate=0.02)
+    ensemble = train_ensemble([2, 8, 2], "elu", [0, 0, 5], inputs, labels, steps=15, learning_rate=0.02)
     for (data, seed), model in zip([(easy, 0), (hard, 0), (easy, 5)], ensemble.models):
         alone = mlp([2, 8, 2], "elu", seed=seed)
         train(alone, *data, loss="cross_entropy", learning_rate=0.02, steps=15)
@@ -312,7 +312,7 @@ def test_ensemble_with_one_dataset_per_network():
 
 def test_ensemble_members_are_independent_and_learn():
     inputs, labels = DATA
-    ensemble = V.train_ensemble([2, 16, 2], "relu", [0, 1, 2], inputs, labels, steps=60)
+    ensemble = train_ensemble([2, 16, 2], "relu", [0, 1, 2], inputs, labels, steps=60)
     assert len(ensemble.models) == 3 and all(len(losses) == 60 for losses in ensemble.losses)
     assert ensemble.final_losses == [losses[-1] for losses in ensemble.losses]
     assert all(losses[-1] < losses[0] for losses in ensemble.losses)
@@ -320,7 +320,7 @@ def test_ensemble_members_are_independent_and_learn():
     assert not torch.equal(first_layers[0], first_layers[1])
     assert ensemble.seconds > 0
     # PReLU: each network learns its own slope.
-    prelu = V.train_ensemble([2, 8, 2], "prelu", [0, 1], inputs, labels, steps=30)
+    prelu = train_ensemble([2, 8, 2], "prelu", [0, 1], inputs, labels, steps=30)
     slopes = [model[1].weight.item() for model in prelu.models]
     assert slopes[0] != slopes[1] and all(slope != 0.25 for slope in slopes)
     assert all(isinstance(model[1], nn.PReLU) for model in prelu.models)
@@ -355,7 +355,7 @@ def test_ensemble_checks_its_arguments(change, error):
     }
     arguments.update(change)
     with pytest.raises(error):
-        V.train_ensemble(**arguments)
+        train_ensemble(**arguments)
 
 
 class _Scaled(nn.Module):
@@ -372,12 +372,12 @@ class _Scaled(nn.Module):
 def test_ensemble_refuses_layers_with_unknown_parameters(monkeypatch):
     monkeypatch.setitem(ACTIVATION_MODULES, "scaled", _Scaled)
     with pytest.raises(TypeError, match="_Scaled"):
-        V.train_ensemble([2, 4, 2], "scaled", [0], *DATA, steps=1)
+        train_ensemble([2, 4, 2], "scaled", [0], *DATA, steps=1)
 
 
 def test_ensemble_in_float64_equals_training_each_network_alone():
     inputs, labels = spirals(20, 2, seed=0, dtype=torch.float64)
-    ensemble = V.train_ensemble(
+    ensemble = train_ensemble(
         [2, 8, 2], "prelu", [1], inputs, labels, steps=10, learning_rate=0.02, dtype=torch.float64
     )
     alone = mlp([2, 8, 2], "prelu", seed=1, dtype=torch.float64)
@@ -389,4 +389,4 @@ def test_ensemble_in_float64_equals_training_each_network_alone():
 def test_ensemble_refuses_inputs_of_another_dtype():
     inputs, labels = DATA  # float32
     with pytest.raises(TypeError, match="dtype"):
-        V.train_ensemble([2, 4, 2], "relu", [0], inputs, labels, steps=1, dtype=torch.float64)
+        train_ensemble([2, 4, 2], "relu", [0], inputs, labels, steps=1, dtype=torch.float64)
