@@ -12,6 +12,8 @@ training
     A small, seeded training loop that returns its history.
 datasets
     Small synthetic datasets made from a seed (spirals, 1-D regression).
+hooks
+    The one place hooks are registered: what each layer received or produced in a forward pass.
 diagnostics
     Hooks that look inside a network: activation statistics, gradient norms, dead units.
 piecewise
@@ -47,6 +49,7 @@ _SUBMODULES = (
     "depth",
     "diagnostics",
     "differentiation",
+    "hooks",
     "networks",
     "piecewise",
     "plotting",

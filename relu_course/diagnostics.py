@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from relu_course.hooks import layer_values, removed_after
 from relu_course.networks import ACTIVATION_TYPES
 from relu_course.training import loss_function
 
@@ -220,17 +221,15 @@ def gradient_norms(
     output_norms: dict[str, float] = {}
     hooks = [module.register_forward_hook(_output_grad_recorder(name, output_norms)) for name, module in layers]
     try:
-        model.zero_grad(set_to_none=True)
-        compute_loss(model(inputs), targets).backward()
-        records = [
+        with removed_after(hooks):
+            model.zero_grad(set_to_none=True)
+            compute_loss(model(inputs), targets).backward()
+        return [
             GradientNorms(layer=name, weight=module.weight.grad.norm().item(), output=output_norms[name])
             for name, module in layers
         ]
     finally:
-        for hook in hooks:
-            hook.remove()
         model.zero_grad(set_to_none=True)
-    return records
 
 
 def _has_weight(module: nn.Module) -> bool:
@@ -295,35 +294,4 @@ def _record_activation_io(model: nn.Module, inputs: torch.Tensor, keep: str) -> 
     layers = activation_layers(model)
     if not layers:
         raise ValueError("the model has no activation layers (ReLU, Tanh, ...) to inspect.")
-    if not isinstance(inputs, torch.Tensor):
-        raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}.")
-    recorded: list[tuple[str, torch.Tensor]] = []
-
-    def input_recorder(name: str) -> Callable[..., None]:
-        # A pre-hook sees the input before an in-place activation overwrites it.
-        def record(module: nn.Module, layer_inputs: tuple) -> None:
-            recorded.append((name, layer_inputs[0].detach().clone()))
-
-        return record
-
-    def output_recorder(name: str) -> Callable[..., None]:
-        def record(module: nn.Module, layer_inputs: tuple, output: torch.Tensor) -> None:
-            recorded.append((name, output.detach().clone()))
-
-        return record
-
-    if keep == "input":
-        hooks = [module.register_forward_pre_hook(input_recorder(name)) for name, module in layers]
-    else:
-        hooks = [module.register_forward_hook(output_recorder(name)) for name, module in layers]
-    saved_buffers = {name: buffer.clone() for name, buffer in model.named_buffers()}
-    try:
-        with torch.no_grad():
-            model(inputs)
-    finally:
-        for hook in hooks:
-            hook.remove()
-        with torch.no_grad():
-            for name, buffer in model.named_buffers():
-                buffer.copy_(saved_buffers[name])
-    return recorded
+    return layer_values(model, inputs, layers, which=keep)

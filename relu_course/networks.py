@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from relu_course._validation import choice, float_dtype, positive_number, real_number, whole_number
+from relu_course.hooks import layer_values
 from relu_course.tables import Table
 
 __all__ = [
@@ -235,26 +236,12 @@ def layer_shapes(model: nn.Module, example_input: torch.Tensor) -> Table:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
     if not isinstance(example_input, torch.Tensor):
         raise TypeError(f"example_input must be a torch.Tensor, got {type(example_input).__name__}.")
+    leaves = {name: module for name, module in model.named_modules() if name and not list(module.children())}
     rows: list[list[object]] = [["input", "", tuple(example_input.shape), 0]]
-    hooks = []
-    for name, module in model.named_modules():
-        if name and not list(module.children()):
-            hooks.append(module.register_forward_hook(_shape_recorder(name, rows)))
-    try:
-        with torch.no_grad():
-            model(example_input)
-    finally:
-        for hook in hooks:
-            hook.remove()
+    for name, output in layer_values(model, example_input, list(leaves.items())):
+        parameters = sum(parameter.numel() for parameter in leaves[name].parameters())
+        rows.append([name, type(leaves[name]).__name__, tuple(output.shape), parameters])
     return Table(["layer", "module", "output shape", "parameters"], rows)
-
-
-def _shape_recorder(name: str, rows: list[list[object]]) -> Callable[..., None]:
-    def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        parameters = sum(parameter.numel() for parameter in module.parameters())
-        rows.append([name, type(module).__name__, tuple(output.shape), parameters])
-
-    return record
 
 
 # --------------------------------------------------------------------------- deep networks

@@ -25,6 +25,7 @@ from relu_course.checks._engine import (
     _run_function_check,
     _snapshot,
 )
+from relu_course.hooks import layer_values
 
 
 def _statistics(values: torch.Tensor) -> tuple[float, float, float]:
@@ -147,19 +148,8 @@ def _layer_models() -> list[tuple[str, nn.Module, torch.Tensor, torch.Tensor]]:
 
 def _rms_reference(model: nn.Module, inputs: torch.Tensor) -> list[float]:
     """The root mean square of each ``nn.Linear`` output of ``model`` on ``inputs``, in ``modules()`` order."""
-    values: list[float] = []
-
-    def record(module: nn.Module, layer_inputs: tuple, output: torch.Tensor) -> None:
-        values.append(output.detach().double().pow(2).mean().sqrt().item())
-
-    handles = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, nn.Linear)]
-    try:
-        with torch.no_grad():
-            model(inputs)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return values
+    linears = [(name, module) for name, module in model.named_modules() if isinstance(module, nn.Linear)]
+    return [output.double().pow(2).mean().sqrt().item() for _, output in layer_values(model, inputs, linears)]
 
 
 def _output_gradient_norms_reference(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> list[float]:

@@ -23,6 +23,7 @@ PACKAGE = ROOT / "relu_course"
 
 LIBRARY = {
     "_validation",
+    "hooks",
     "activations",
     "datasets",
     "diagnostics",
