@@ -26,7 +26,6 @@ from relu_course._validation import positive_number, whole_number
 
 __all__ = [
     "PALETTE",
-    "STYLE",
     "compare_functions_and_derivatives",
     "new_figure",
     "plot_curves",
@@ -52,7 +51,7 @@ FIGURE_WIDTH = 8.0  # inches, every figure
 PANEL_HEIGHT = 3.2  # inches, per row of panels
 
 #: Matplotlib settings every course figure uses.
-STYLE: dict[str, object] = {
+_STYLE: dict[str, object] = {
     "figure.dpi": 100,
     "figure.facecolor": "white",
     "axes.facecolor": "white",
@@ -73,8 +72,8 @@ STYLE: dict[str, object] = {
 
 
 def use_course_style() -> None:
-    """Apply the course style (``STYLE``) to matplotlib. The helpers call it themselves."""
-    mpl.rcParams.update(STYLE)
+    """Apply the course style (one size, font and colour cycle for every figure) to matplotlib. The helpers call it."""
+    mpl.rcParams.update(_STYLE)
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, *, title: str | None = None) -> tuple[Figure, list[Axes]]:
