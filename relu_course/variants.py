@@ -29,6 +29,7 @@ from torch import nn
 
 from relu_course import activations
 from relu_course._validation import as_real_array, positive_number, real_number, whole_number
+from relu_course.networks import ACTIVATION_MODULES
 
 __all__ = [
     "VARIANTS",
@@ -94,101 +95,47 @@ def _bind(function: Function, **parameters: object) -> Function:
     return functools.partial(function, **parameters) if parameters else function
 
 
+def _from_catalogues(name: str, label: str, formula: str, **details: object) -> Variant:
+    """The variant ``name`` with its NumPy pair from ``activations.ACTIVATIONS`` and its
+    PyTorch layer from ``networks.ACTIVATION_MODULES``: those catalogues are its one home."""
+    function, derivative = activations.ACTIVATIONS[name]
+    return Variant(label, formula, function, derivative, ACTIVATION_MODULES[name], **details)
+
+
 #: The variants of the chapter, by name (the names ``networks.mlp`` knows, and ``"gelu_tanh"``).
+#: Each takes its implementations from the package's catalogues; PReLU and the tanh form
+#: of GELU bind a parameter of a catalogued function.
 VARIANTS: dict[str, Variant] = {
-    "relu": Variant(
-        "ReLU",
-        "max(0, x)",
-        activations.relu,
-        activations.relu_grad,
-        nn.ReLU,
-        kinks=(0.0,),
-        source="nair2010rectified",
-    ),
-    "leaky_relu": Variant(
-        "Leaky ReLU",
-        "x if x > 0 else 0.01·x",
-        activations.leaky_relu,
-        activations.leaky_relu_grad,
-        nn.LeakyReLU,
-        kinks=(0.0,),
-        source="maas2013rectifier",
+    "relu": _from_catalogues("relu", "ReLU", "max(0, x)", kinks=(0.0,), source="nair2010rectified"),
+    "leaky_relu": _from_catalogues(
+        "leaky_relu", "Leaky ReLU", "x if x > 0 else 0.01·x", kinks=(0.0,), source="maas2013rectifier"
     ),
     "prelu": Variant(
         "PReLU",
         "x if x > 0 else a·x, a learned (a = 0.25 at start)",
         _bind(activations.leaky_relu, negative_slope=0.25),
         _bind(activations.leaky_relu_grad, negative_slope=0.25),
-        nn.PReLU,
+        ACTIVATION_MODULES["prelu"],
         kinks=(0.0,),
         source="he2015delving",
     ),
-    "elu": Variant(
-        "ELU",
-        "x if x > 0 else eˣ − 1",
-        activations.elu,
-        activations.elu_grad,
-        nn.ELU,
-        source="clevert2015fast",
-    ),
-    "selu": Variant(
-        "SELU",
-        "λ·(x if x > 0 else α(eˣ − 1))",
-        activations.selu,
-        activations.selu_grad,
-        nn.SELU,
-        kinks=(0.0,),
-        source="klambauer2017self",
-    ),
-    "gelu": Variant(
-        "GELU",
-        "x·Φ(x)",
-        activations.gelu,
-        activations.gelu_grad,
-        nn.GELU,
-        source="hendrycks2016gaussian",
-    ),
+    "elu": _from_catalogues("elu", "ELU", "x if x > 0 else eˣ − 1", source="clevert2015fast"),
+    "selu": _from_catalogues("selu", "SELU", "λ·(x if x > 0 else α(eˣ − 1))", kinks=(0.0,), source="klambauer2017self"),
+    "gelu": _from_catalogues("gelu", "GELU", "x·Φ(x)", source="hendrycks2016gaussian"),
     "gelu_tanh": Variant(
         "GELU (tanh)",
         "x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))",
         _bind(activations.gelu, approximate="tanh"),
         _bind(activations.gelu_grad, approximate="tanh"),
-        nn.GELU,
+        ACTIVATION_MODULES["gelu"],
         {"approximate": "tanh"},
         source="hendrycks2016gaussian",
     ),
-    "silu": Variant(
-        "SiLU (Swish)",
-        "x·σ(x)",
-        activations.silu,
-        activations.silu_grad,
-        nn.SiLU,
-        source="ramachandran2017searching",
-    ),
-    "softplus": Variant(
-        "Softplus",
-        "log(1 + eˣ)",
-        activations.softplus,
-        activations.softplus_grad,
-        nn.Softplus,
-        source="glorot2011deep",
-    ),
-    "mish": Variant(
-        "Mish",
-        "x·tanh(softplus(x))",
-        activations.mish,
-        activations.mish_grad,
-        nn.Mish,
-        source="misra2019mish",
-    ),
-    "relu6": Variant(
-        "ReLU6",
-        "min(max(0, x), 6)",
-        activations.relu6,
-        activations.relu6_grad,
-        nn.ReLU6,
-        kinks=(0.0, 6.0),
-        source="krizhevsky2010convolutional",
+    "silu": _from_catalogues("silu", "SiLU (Swish)", "x·σ(x)", source="ramachandran2017searching"),
+    "softplus": _from_catalogues("softplus", "Softplus", "log(1 + eˣ)", source="glorot2011deep"),
+    "mish": _from_catalogues("mish", "Mish", "x·tanh(softplus(x))", source="misra2019mish"),
+    "relu6": _from_catalogues(
+        "relu6", "ReLU6", "min(max(0, x), 6)", kinks=(0.0, 6.0), source="krizhevsky2010convolutional"
     ),
 }
 
