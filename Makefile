@@ -55,7 +55,8 @@ lint: $(READY)
 test: $(READY) lint
 	$(BIN)/python tools/colab_simulation.py
 	JUPYTER_PATH=$(abspath _build/colab) $(BIN)/python -m pytest -n 2 --dist loadfile \
-		--nbval --nbval-kernel-name relu-course-colab tests _build/colab/notebooks
+		--nbval --nbval-kernel-name relu-course-colab --nbval-kernel-startup-timeout 300 \
+		tests _build/colab/notebooks
 
 # Every stored output must hold on other CPUs too: tools/portability.py re-runs nbval on
 # book/ and solutions/ once per emulated CPU (ATEN_CPU_CAPABILITY, MKL_CBWR,

@@ -144,15 +144,17 @@ def run_nbval(variant: Variant, paths: list[str]) -> tuple[int, float, str]:
         "loadfile",
         "--nbval",
         "--nbval-current-env",
+        "--nbval-kernel-startup-timeout",
+        "300",
         "-q",
-        "-rf",
+        "-rfE",
         *paths,
     ]
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     lines = result.stdout.strip().splitlines()
-    failures = [line for line in lines if line.startswith("FAILED")]
+    failures = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
     print("\n".join(failures) or "", flush=True)
     if result.returncode not in (0, 1):
         print(result.stdout[-3000:], result.stderr[-3000:], sep="\n")
