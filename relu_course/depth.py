@@ -28,7 +28,6 @@ from relu_course._validation import choice, positive_number, whole_number
 from relu_course.diagnostics import gradient_norms
 
 __all__ = [
-    "activation_rms",
     "active_fraction_per_input",
     "active_path_fraction",
     "gradient_profile",
@@ -36,7 +35,6 @@ __all__ = [
     "input_spread",
     "per_layer_factor",
     "relu_signal_gain",
-    "same_sign_fraction",
     "units_on_for_every_input",
 ]
 
@@ -73,19 +71,6 @@ def relu_signal_gain(weight_variance: float, fan_in: int) -> float:
 def _outputs(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
     """The output h_l of every activation layer, in forward order (``diagnostics.activation_outputs``)."""
     return [outputs for _, outputs in diagnostics.activation_outputs(model, inputs)]
-
-
-def activation_rms(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
-    """Root mean square of each activation layer's output: sqrt(mean(h_l**2)).
-
-    The mean runs over the inputs and the units. It is the scale of the signal that
-    layer l passes on.
-
-    Returns
-    -------
-    ndarray, shape (L,)
-    """
-    return np.array([output.double().pow(2).mean().sqrt().item() for output in _outputs(model, inputs)])
 
 
 def input_spread(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
@@ -226,30 +211,6 @@ def per_layer_factor(values: np.ndarray) -> float:
         raise ValueError("values must be finite and > 0 to fit on a log scale.")
     slope = np.polyfit(np.arange(len(array)), np.log(array), deg=1)[0]
     return float(math.exp(slope))
-
-
-def same_sign_fraction(gradient: torch.Tensor) -> float:
-    """Fraction of rows of a weight gradient whose non-zero entries all have one sign.
-
-    Row i of dL/dW for one example is delta_i * h, with delta_i the gradient at unit
-    i's pre-activation and h the layer's input. When h >= 0 (after ReLU), every
-    non-zero entry of the row has the sign of delta_i: the fraction is 1. A row with
-    no non-zero entry counts as one sign.
-
-    Parameters
-    ----------
-    gradient : Tensor, shape (out_features, in_features)
-
-    Returns
-    -------
-    float
-        In [0, 1].
-    """
-    if not isinstance(gradient, torch.Tensor) or gradient.dim() != 2:
-        raise TypeError("gradient must be a 2-D torch.Tensor (out_features, in_features).")
-    positive = (gradient > 0).any(dim=1)
-    negative = (gradient < 0).any(dim=1)
-    return (~(positive & negative)).double().mean().item()
 
 
 # --------------------------------------------------------------------------- helpers

@@ -8,7 +8,7 @@ the paper it comes from. The functions measure what the chapter on the variants 
 * ``torch_parity``: the largest difference between a NumPy implementation and PyTorch;
 * ``one_sided_slopes``, ``lowest_point``, ``value_bounds``, ``max_abs_difference``:
   the shape of a function on a grid;
-* ``gaussian_expectation``, ``gaussian_moments``, ``selu_constants``: expectations under
+* ``gaussian_expectation``, ``gaussian_moments``: expectations under
   a normal distribution by quadrature, and SELU's constants solved from their equations.
 
 The bake-off trains its networks with ``training.train_ensemble``.
@@ -40,7 +40,6 @@ __all__ = [
     "max_abs_difference",
     "one_sided_slopes",
     "pytorch_spelling",
-    "selu_constants",
     "torch_parity",
     "value_bounds",
 ]
@@ -438,28 +437,3 @@ def gaussian_moments(function: Function, mean: float = 0.0, std: float = 1.0) ->
     first = gaussian_expectation(function, mean, std)
     second = gaussian_expectation(lambda z: np.asarray(function(z), dtype=np.float64) ** 2, mean, std)
     return first, second - first**2
-
-
-def selu_constants() -> tuple[float, float]:
-    """SELU's alpha and scale lambda, solved from their defining equations.
-
-    Klambauer et al. (2017) chose them so that, for a standard normal input Z,
-    selu(Z) = lambda * elu(Z, alpha) again has mean 0 and variance 1:
-
-        E[selu(Z)] = 0   and   E[selu(Z)**2] = 1.
-
-    The first equation does not involve lambda and is linear in alpha:
-    E[relu(Z)] + alpha * E[min(exp(Z) - 1, 0)] = 0, so alpha = -E[relu(Z)] / E[min(exp(Z) - 1, 0)].
-    The second then gives lambda = 1 / sqrt(E[elu(Z, alpha)**2]). Each expectation is
-    computed by ``gaussian_expectation``.
-
-    Returns
-    -------
-    alpha, scale : float
-        About 1.6733 and 1.0507 (``activations.SELU_ALPHA`` and ``activations.SELU_SCALE``).
-    """
-    positive_part = gaussian_expectation(activations.relu)
-    negative_part = gaussian_expectation(lambda z: np.expm1(np.minimum(z, 0.0)))
-    alpha = -positive_part / negative_part
-    second_moment = gaussian_expectation(lambda z: activations.elu(z, alpha) ** 2)
-    return alpha, 1.0 / math.sqrt(second_moment)

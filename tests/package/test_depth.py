@@ -19,6 +19,11 @@ from tests.package.known_networks import INPUTS, network_with_known_units
 GENERATOR_SEED = 0
 
 
+def rms_per_layer(model: nn.Module, x: torch.Tensor) -> np.ndarray:
+    """sqrt(mean(h_l^2)) of every activation layer's output (the chapter's measurement)."""
+    return np.array([h.pow(2).mean().sqrt().item() for _, h in activation_outputs(model, x)])
+
+
 def gaussian(rows: int, columns: int, seed: int = GENERATOR_SEED) -> torch.Tensor:
     return torch.randn(rows, columns, generator=torch.Generator().manual_seed(seed))
 
@@ -88,7 +93,7 @@ def test_measured_rms_follows_the_predicted_gain_in_a_wide_network(init):
         for module in model:
             if isinstance(module, nn.Linear):
                 module.bias.zero_()
-    rms = depth.activation_rms(model, gaussian(256, width))
+    rms = rms_per_layer(model, gaussian(256, width))
     gain = depth.relu_signal_gain(init_weight_variance(init, width, width), width)
     assert depth.per_layer_factor(rms) == pytest.approx(math.sqrt(gain), rel=0.03)
 
@@ -119,7 +124,6 @@ def test_pre_activations_survive_an_inplace_relu():
 def test_statistics_of_the_known_network():
     model = network_with_known_units()
     h = torch.relu(PRE)
-    assert depth.activation_rms(model, INPUTS)[0] == pytest.approx(h.pow(2).mean().sqrt().item())
     assert depth.input_spread(model, INPUTS)[0] == pytest.approx(h.std(dim=0, unbiased=False).mean().item())
     active = depth.active_fraction_per_input(model, INPUTS)
     np.testing.assert_allclose(active, [[2 / 3, 1 / 3, 1 / 3, 0.0]])
@@ -176,7 +180,7 @@ def test_paths_halve_per_layer_while_units_stay_half_on():
 
 def test_inspection_errors_are_clear():
     with pytest.raises(ValueError, match="no activation layers"):
-        depth.activation_rms(nn.Linear(2, 2), INPUTS)
+        depth.input_spread(nn.Linear(2, 2), INPUTS)
     with pytest.raises(TypeError, match="torch.Tensor"):
         depth.input_spread(network_with_known_units(), [[1.0, 2.0]])
     with pytest.raises(TypeError, match="torch.nn.Module"):
@@ -226,26 +230,6 @@ def test_per_layer_factor_recovers_a_geometric_ratio(start, ratio, length):
 def test_per_layer_factor_rejects_what_it_cannot_fit(values):
     with pytest.raises(ValueError):
         depth.per_layer_factor(values)
-
-
-def test_same_sign_fraction_by_hand():
-    gradient = torch.tensor([[1.0, 0.0, 2.0], [-1.0, -3.0, 0.0], [1.0, -1.0, 0.0], [0.0, 0.0, 0.0]])
-    assert depth.same_sign_fraction(gradient) == pytest.approx(3 / 4)
-    with pytest.raises(TypeError):
-        depth.same_sign_fraction(torch.zeros(3))
-    with pytest.raises(TypeError):
-        depth.same_sign_fraction([[1.0]])
-
-
-def test_one_example_after_relu_gives_one_sign_per_row_but_tanh_does_not():
-    x, labels = gaussian(1, 5), torch.tensor([1])
-    fractions = {}
-    for activation in ("relu", "tanh"):
-        model = deep_mlp(2, 16, inputs=5, activation=activation, seed=0)
-        nn.functional.cross_entropy(model(x), labels).backward()
-        fractions[activation] = depth.same_sign_fraction(model[2].weight.grad)
-    assert fractions["relu"] == 1.0
-    assert fractions["tanh"] < 0.5
 
 
 # --------------------------------------------------------------------------- training

@@ -259,8 +259,14 @@ def test_gaussian_moments():
     assert mean == pytest.approx(7.0, rel=1e-14) and variance == pytest.approx(1.0, rel=1e-12)
 
 
+def selu_constants_by_quadrature() -> tuple[float, float]:
+    """alpha from E[selu(Z)] = 0, then lambda from E[selu(Z)^2] = 1, as Chapter 4 solves them."""
+    alpha = -V.gaussian_expectation(A.relu) / V.gaussian_expectation(lambda z: np.expm1(np.minimum(z, 0.0)))
+    return alpha, 1 / math.sqrt(V.gaussian_expectation(lambda z: A.elu(z, alpha) ** 2))
+
+
 def test_selu_constants_solve_their_equations_and_match_pytorch():
-    alpha, scale = V.selu_constants()
+    alpha, scale = selu_constants_by_quadrature()
     assert alpha == pytest.approx(A.SELU_ALPHA, rel=1e-13)
     assert scale == pytest.approx(A.SELU_SCALE, rel=1e-13)
     assert F.selu(torch.tensor(1.0, dtype=torch.float64)).item() == pytest.approx(scale, rel=1e-14)
@@ -271,7 +277,7 @@ def test_selu_constants_solve_their_equations_and_match_pytorch():
 def test_selu_constants_match_the_closed_forms():
     # alpha = -sqrt(2/pi) / (erfc(1/sqrt 2) e^(1/2) - 1) (Klambauer et al., 2017), and
     # 1 / lambda^2 = 1/2 + alpha^2 (e^2 Phi(-2) - 2 e^(1/2) Phi(-1) + 1/2), both with math.erfc.
-    alpha, scale = V.selu_constants()
+    alpha, scale = selu_constants_by_quadrature()
     closed_alpha = -math.sqrt(2 / math.pi) / (math.erfc(1 / math.sqrt(2)) * math.exp(0.5) - 1)
     negative_square = math.exp(2) * normal_cdf(-2) - 2 * math.exp(0.5) * normal_cdf(-1) + 0.5
     closed_scale = 1 / math.sqrt(0.5 + closed_alpha**2 * negative_square)
