@@ -49,6 +49,8 @@ __all__ = [
 def dead_fractions(model: nn.Module, inputs: torch.Tensor) -> dict[str, float]:
     """The fraction of units in each activation layer that are off for every input.
 
+    Used in: Chapter 5 (§5.5).
+
     The same count as ``diagnostics.dead_units`` (dead / units), with one difference:
     a layer whose pre-activations contain NaN (a diverged network) reports NaN, where
     ``dead_units`` raises, so a training run can be monitored to its end.
@@ -122,6 +124,8 @@ class DeadUnitMonitor:
 def count_activation_patterns(model: nn.Module, inputs: torch.Tensor) -> int:
     """How many different on/off patterns the units take over ``inputs``.
 
+    Used in: Chapter 5 (§5.7).
+
     The pattern of an input x lists, for every unit of every activation layer, whether
     its pre-activation is > 0. For ReLU and Leaky ReLU networks, the inputs that share
     a pattern form one convex region on which the network is a single affine function:
@@ -153,6 +157,8 @@ def count_activation_patterns(model: nn.Module, inputs: torch.Tensor) -> int:
 
 def born_dead_probability(width: int, depth: int) -> float:
     """Chance that one fixed input gives an all-zero layer somewhere in a random ReLU network.
+
+    Used in: Chapter 5 (§5.4).
 
     For a network of ``depth`` hidden ReLU layers, each ``width`` units wide,
 
@@ -186,6 +192,8 @@ def born_dead_probability(width: int, depth: int) -> float:
 
 def simulate_born_dead(width: int, depth: int, inputs: ArrayLike, *, trials: int = 1000, seed: int = 0) -> np.ndarray:
     """Estimate, by drawing random networks, how often a ReLU network is dead on ``inputs``.
+
+    Used in: Chapter 5 (§5.4).
 
     Draws ``trials`` networks with ``depth`` hidden layers of ``width`` units, weights
     N(0, 2 / fan_in) (He initialization) and zero biases, as ``born_dead_probability``
@@ -243,6 +251,8 @@ def simulate_born_dead(width: int, depth: int, inputs: ArrayLike, *, trials: int
 
 def with_activation(model: nn.Module, activation: str) -> nn.Module:
     """A copy of ``model`` with every activation module replaced by ``activation``.
+
+    Used in: Chapter 5 (§5.6).
 
     The weights are copied, so the two networks start from the same parameters and
     can be trained separately; ``model`` itself is not changed.

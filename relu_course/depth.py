@@ -45,6 +45,8 @@ __all__ = [
 def relu_signal_gain(weight_variance: float, fan_in: int) -> float:
     """Factor by which one ReLU layer multiplies the mean square of the pre-activations.
 
+    Used in: Chapter 3 (§3.2, §3.3).
+
     gain = fan_in * weight_variance / 2, from E[z_l**2] = fan_in * v * E[relu(z_{l-1})**2]
     and E[relu(z)**2] = E[z**2] / 2 (weights of mean 0, biases 0). After L layers the
     mean square is multiplied by gain**L and the root mean square by gain**(L / 2).
@@ -76,6 +78,8 @@ def _outputs(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
 def input_spread(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
     """How much each layer's output still depends on the input.
 
+    Used in: Chapter 3 (§3.3).
+
     For every unit, the standard deviation of its output over the inputs; then the
     mean over the units. A unit whose output is the same for every input has spread 0,
     whatever its value.
@@ -93,6 +97,8 @@ def input_spread(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
 
 def input_similarity(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
     """How alike each layer's outputs are for different inputs: the mean cosine similarity.
+
+    Used in: Chapter 3 (§3.5).
 
     For layer l, cos(h_l(x_i), h_l(x_j)) = h_l(x_i) . h_l(x_j) / (norm(h_l(x_i)) norm(h_l(x_j))),
     averaged over all pairs i != j of inputs whose output is not the zero vector
@@ -122,6 +128,8 @@ def input_similarity(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
 def active_fraction_per_input(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
     """For each layer and each input, the fraction of units that are on (output > 0).
 
+    Used in: Chapter 3 (§3.5).
+
     Returns
     -------
     ndarray, shape (L, n)
@@ -133,6 +141,8 @@ def active_fraction_per_input(model: nn.Module, inputs: torch.Tensor) -> np.ndar
 
 def active_path_fraction(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
     """Fraction of input-to-layer paths whose units are all on, averaged over the inputs.
+
+    Used in: Chapter 3 (§3.5).
 
     In a fully connected network a path picks one unit in each hidden layer 1, ..., l.
     For input x, layer k has a_k(x) * width_k units on, so the fraction of paths with
@@ -149,6 +159,8 @@ def active_path_fraction(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
 
 def units_on_for_every_input(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
     """Per layer, the fraction of units whose output is > 0 for every input.
+
+    Used in: Chapter 3 (§3.5).
 
     The counterpart of ``diagnostics.dead_units`` (off for every input). A ReLU unit
     that is on for every input acts as a linear unit on this data.
@@ -168,6 +180,8 @@ def gradient_profile(
     model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *, loss: str = "mse", kind: str = "output"
 ) -> np.ndarray:
     """Gradient norms of every Linear layer, from the first to the last, as an array.
+
+    Used in: Chapter 3 (§3.2).
 
     A thin wrapper of ``diagnostics.gradient_norms``: one forward and backward pass;
     the model is not changed.
@@ -190,6 +204,8 @@ def gradient_profile(
 
 def per_layer_factor(values: np.ndarray) -> float:
     """The average factor from one layer to the next, fitted on a log scale.
+
+    Used in: Chapter 3 (§3.2, §3.3).
 
     Fits log(values[l]) = a + l * log(r) by least squares and returns r. For a
     geometric sequence c * r**l it returns r exactly (up to rounding).

@@ -102,6 +102,8 @@ def _values(function: TorchFunction, x: np.ndarray, dtype: torch.dtype) -> np.nd
 def autograd_derivative(function: TorchFunction, x: ArrayLike, dtype: torch.dtype = torch.float64) -> np.ndarray:
     """The derivative PyTorch's autograd returns for an elementwise function, at every point.
 
+    Used in: Chapter 2 (§2.1, §2.4).
+
     Computes ``function(t).sum().backward()`` and returns ``t.grad``: for an
     elementwise function, entry i of the gradient of the sum is f'(x_i). At a kink,
     this is whatever the backward formula of ``function`` returns there.
@@ -132,6 +134,8 @@ def central_difference(
     function: TorchFunction, x: ArrayLike, step: float = 1e-6, dtype: torch.dtype = torch.float64
 ) -> np.ndarray:
     """Central finite difference: (f(x + h) - f(x - h)) / (2 h), at every point.
+
+    Used in: Chapter 2 (§2.2).
 
     For a smooth f the error is of order h**2. Where f has a kink inside
     [x - h, x + h] it estimates the average of the two one-sided slopes instead of a
@@ -165,6 +169,8 @@ def one_sided_differences(
     function: TorchFunction, x: ArrayLike, step: float = 1e-6, dtype: torch.dtype = torch.float64
 ) -> tuple[np.ndarray, np.ndarray]:
     """Left and right difference quotients at every point.
+
+    Used in: Chapter 2 (§2.2).
 
     left = (f(x) - f(x - h)) / h and right = (f(x + h) - f(x)) / h. As h -> 0 they
     tend to the one-sided derivatives; f is differentiable at x only if the two
@@ -240,6 +246,8 @@ class GradientCheck:
 def gradient_check(function: TorchFunction, x: ArrayLike, step: float = 1e-6, tolerance: float = 1e-5) -> GradientCheck:
     """Compare autograd with a central finite difference at every point, in float64.
 
+    Used in: Chapter 2 (§2.5).
+
     The check agrees at a point when
     ``|autograd - numerical| <= tolerance * max(1, |numerical|)``. For a smooth f the
     difference is of order h**2 plus rounding of order 1e-16 / h, far below the
@@ -272,6 +280,8 @@ def gradient_check(function: TorchFunction, x: ArrayLike, step: float = 1e-6, to
 
 def derivative_at_zero_table(functions: Mapping[str, TorchFunction], step: float = 1e-6, digits: int = 3) -> Table:
     """Measure, for each named function, what autograd returns at exactly x = 0.
+
+    Used in: Chapter 2 (§2.3).
 
     One row per function: f(0), autograd's f'(0), and the left and right difference
     quotients with step h (see ``one_sided_differences``). Where the last two differ,
@@ -336,6 +346,8 @@ class _ReLUWithDerivativeAtZeroFunction(torch.autograd.Function):
 def relu_with_derivative_at_zero(x: torch.Tensor, derivative_at_zero: float = 0.0) -> torch.Tensor:
     """ReLU whose derivative at exactly 0 is ``derivative_at_zero``.
 
+    Used in: Chapter 2 (§2.6).
+
     Forward: relu(x) = max(0, x), the same numbers as ``torch.relu``. Backward:
     relu'(x) = 1 for x > 0, 0 for x < 0, and ``derivative_at_zero`` for x == 0 (also
     for -0.0). With the default 0 the gradients equal ``torch.relu``'s bit for bit.
@@ -386,6 +398,8 @@ class ReLUWithDerivativeAtZero(nn.ReLU):
 def with_relu_derivative_at_zero(model: nn.Module, derivative_at_zero: float) -> nn.Module:
     """A copy of ``model`` in which every ``nn.ReLU`` uses ``derivative_at_zero`` for relu'(0).
 
+    Used in: Chapter 2 (§2.6).
+
     The copy has the same parameter values and computes the same outputs; only the
     backward pass at pre-activations exactly equal to 0 can differ. ``model`` itself
     is not changed.
@@ -412,6 +426,8 @@ def with_relu_derivative_at_zero(model: nn.Module, derivative_at_zero: float) ->
 def round_to(t: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """``t`` rounded to the nearest number of ``dtype`` (round half to even), kept in t's own type.
 
+    Used in: Chapter 2 (§2.6).
+
     Autograd sees the two casts, so a gradient flowing back through this call is rounded
     to ``dtype`` as well.
     """
@@ -420,6 +436,8 @@ def round_to(t: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 def low_precision_copy(model: nn.Module, dtype: torch.dtype) -> nn.Module:
     """A float64 copy of ``model`` that computes as if in ``dtype``, the same on every CPU.
+
+    Used in: Chapter 2 (§2.6).
 
     The copy's parameters are rounded to ``dtype``, and the output of every module without
     children (Linear, ReLU, ...) is rounded to ``dtype`` (its input must be rounded by the
@@ -490,6 +508,8 @@ class ExactZeros:
 
 def exact_zero_preactivations(model: nn.Module, inputs: torch.Tensor, dtype: torch.dtype) -> list[ExactZeros]:
     """Run ``model`` as if in ``dtype`` and count exact zeros among the pre-activations.
+
+    Used in: Chapter 2 (§2.6).
 
     The network runs as ``low_precision_copy(model, dtype)``: parameters, inputs and
     every layer's output rounded to ``dtype``, each layer computed exactly in between,
@@ -567,6 +587,8 @@ def convention_effect(
     derivatives_at_zero: tuple[float, float] = (0.0, 1.0),
 ) -> ConventionEffect:
     """Compute the loss gradient twice, with two values of relu'(0), and compare.
+
+    Used in: Chapter 2 (§2.6).
 
     Both runs use a copy of ``model`` that computes as if in ``dtype``
     (``low_precision_copy``; its ReLUs from ``with_relu_derivative_at_zero``), the

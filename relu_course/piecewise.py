@@ -74,6 +74,8 @@ class ReluExpansion:
 def relu_expansion(knots_x: ArrayLike, knots_y: ArrayLike) -> ReluExpansion:
     """Write the piecewise-linear function through the knots as a sum of ReLUs.
 
+    Used in: Chapter 1 (§1.6).
+
     Parameters
     ----------
     knots_x : array_like, shape (k + 1,)
@@ -104,6 +106,8 @@ def relu_interpolant(
     function: Callable[[np.ndarray], ArrayLike], start: float, stop: float, units: int
 ) -> ReluExpansion:
     """Approximate ``function`` on [start, stop] with ``units`` ReLU units.
+
+    Used in: Chapter 1 (§1.6).
 
     The result interpolates ``function`` at ``units + 1`` equally spaced knots.
 

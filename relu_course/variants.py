@@ -142,6 +142,8 @@ VARIANTS: dict[str, Variant] = {
 def pytorch_spelling(variant: Variant) -> str:
     """The PyTorch layer of ``variant`` with the arguments that shape it, as you would type it.
 
+    Used in: Chapter 4 (§4.1, §4.10).
+
     The defaults are read from the layer's signature in the installed PyTorch, then
     overridden by ``variant.torch_arguments``; ``inplace``, ``device`` and ``dtype`` are
     left out. For example ``"nn.Softplus(beta=1.0, threshold=20.0)"``.
@@ -192,6 +194,8 @@ def _evaluate(function: Function, x: np.ndarray, name: str = "function") -> np.n
 def max_abs_difference(first: Function, second: Function, x: ArrayLike) -> tuple[float, float]:
     """The largest abs(first(x) - second(x)) over the grid ``x``, and where it occurs.
 
+    Used in: Chapter 4 (§4.4, §4.5).
+
     Parameters
     ----------
     first, second : callable
@@ -227,6 +231,8 @@ def _largest_gap(first: np.ndarray, second: np.ndarray, grid: np.ndarray) -> tup
 def lowest_point(function: Function, x: ArrayLike) -> tuple[float, float]:
     """Where ``function`` is smallest on the grid ``x``, and its value there.
 
+    Used in: Chapter 4 (§4.4, §4.5, §4.7).
+
     Parameters
     ----------
     function : callable
@@ -249,6 +255,8 @@ def lowest_point(function: Function, x: ArrayLike) -> tuple[float, float]:
 
 def value_bounds(function: Function, x: ArrayLike) -> tuple[float, float]:
     """Lower and upper bound of ``function``: its extremes on the grid and at -inf and +inf.
+
+    Used in: Chapter 4 (§4.9).
 
     The activations of ``relu_course.activations`` return their limits at ±inf (ELU
     gives -alpha at -inf), so the bounds are right even where they are only approached.
@@ -279,6 +287,8 @@ def value_bounds(function: Function, x: ArrayLike) -> tuple[float, float]:
 
 def one_sided_slopes(function: Function, at: float = 0.0, step: float = 1e-5) -> tuple[float, float]:
     """The slopes of ``function`` just left and just right of ``at``, by one-sided differences.
+
+    Used in: Chapter 4 (§4.8, §4.9).
 
     Second-order one-sided formulas, exact for parabolas on each side:
 
@@ -320,6 +330,8 @@ def torch_parity(
     x: ArrayLike,
 ) -> tuple[float, float]:
     """The largest differences between a NumPy activation and PyTorch, in float64.
+
+    Used in: Chapter 4 (§4.10).
 
     PyTorch's values are ``torch_function(t)`` and its derivatives come from autograd,
     for a float64 tensor ``t`` holding the grid.
@@ -363,6 +375,8 @@ def gaussian_expectation(
     reach: float = 12.0,
 ) -> float:
     """E[f(Z)] for Z ~ N(mean, std**2), by Gauss-Legendre quadrature.
+
+    Used in: Chapter 4 (§4.1, §4.3).
 
     E[f(Z)] = integral of f(z) * exp(-(z - mean)**2 / (2 std**2)) / (std * sqrt(2 pi)) dz,
     taken over [mean - reach * std, mean + reach * std] (the normal density outside is
@@ -418,6 +432,8 @@ def _legendre_rule(nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 def gaussian_moments(function: Function, mean: float = 0.0, std: float = 1.0) -> tuple[float, float]:
     """Mean and variance of f(Z) for Z ~ N(mean, std**2).
+
+    Used in: Chapter 4 (§4.1, §4.3).
 
     mean = E[f(Z)] and variance = E[f(Z)**2] - mean**2, each by ``gaussian_expectation``
     (split at 0, where the ReLU family has its kinks).
