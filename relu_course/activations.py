@@ -102,8 +102,6 @@ def sigmoid(x: ArrayLike) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
 
     Returns
     -------
@@ -139,8 +137,6 @@ def relu(x: ArrayLike) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
 
     Returns
     -------
@@ -160,8 +156,6 @@ def relu_grad(x: ArrayLike) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
 
     Returns
     -------
@@ -180,15 +174,8 @@ def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     negative_slope : float, default 0.01
         Slope for x <= 0 (PyTorch's default is 0.01).
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``.
     """
     slope = real_number(negative_slope, "negative_slope")
     z, dtype = as_real_array(x)
@@ -205,15 +192,8 @@ def leaky_relu_grad(x: ArrayLike, negative_slope: float = 0.01) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     negative_slope : float, default 0.01
         Slope for x <= 0.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``.
     """
     slope = real_number(negative_slope, "negative_slope")
     z, dtype = as_real_array(x)
@@ -230,15 +210,8 @@ def elu(x: ArrayLike, alpha: float = 1.0) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     alpha : float, default 1.0
         The value elu approaches as x -> -inf is -alpha.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``.
     """
     alpha = real_number(alpha, "alpha")
     z, dtype = as_real_array(x)
@@ -258,15 +231,8 @@ def elu_grad(x: ArrayLike, alpha: float = 1.0) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     alpha : float, default 1.0
         ELU's alpha.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``.
     """
     alpha = real_number(alpha, "alpha")
     z, dtype = as_real_array(x)
@@ -282,16 +248,6 @@ def selu(x: ArrayLike) -> np.ndarray:
     """Scaled ELU (Klambauer et al., 2017): selu(x) = scale * elu(x, alpha).
 
     With scale = ``SELU_SCALE`` (about 1.0507) and alpha = ``SELU_ALPHA`` (about 1.6733).
-
-    Parameters
-    ----------
-    x : array_like
-        Real numbers, any shape.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``.
     """
     z, dtype = as_real_array(x)
     with np.errstate(over="ignore"):  # scale * x overflows to inf above about 1.7e308, as in PyTorch
@@ -302,16 +258,6 @@ def selu_grad(x: ArrayLike) -> np.ndarray:
     """Derivative of SELU: scale for x > 0 and scale * alpha * exp(x) for x <= 0.
 
     At x = 0 this returns scale * alpha (about 1.7581), as PyTorch's autograd does.
-
-    Parameters
-    ----------
-    x : array_like
-        Real numbers, any shape.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``.
     """
     z, dtype = as_real_array(x)
     return _result(SELU_SCALE * _elu_grad(z, SELU_ALPHA), dtype)
@@ -330,8 +276,6 @@ def gelu(x: ArrayLike, approximate: str = "none") -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     approximate : {"none", "tanh"}, default "none"
         Which form to compute, as in ``torch.nn.functional.gelu``.
 
@@ -364,8 +308,6 @@ def gelu_grad(x: ArrayLike, approximate: str = "none") -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     approximate : {"none", "tanh"}, default "none"
         Which form of GELU to differentiate.
 
@@ -403,8 +345,6 @@ def swish(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     beta : float, default 1.0
         Sharpness, > 0.
 
@@ -425,8 +365,6 @@ def swish_grad(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     beta : float, default 1.0
         Sharpness, > 0.
 
@@ -444,34 +382,12 @@ def swish_grad(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
 
 
 def silu(x: ArrayLike) -> np.ndarray:
-    """Sigmoid linear unit: silu(x) = x * sigmoid(x), i.e. Swish with beta = 1.
-
-    Parameters
-    ----------
-    x : array_like
-        Real numbers, any shape.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``.
-    """
+    """Sigmoid linear unit: silu(x) = x * sigmoid(x), i.e. Swish with beta = 1."""
     return swish(x, beta=1.0)
 
 
 def silu_grad(x: ArrayLike) -> np.ndarray:
-    """Derivative of SiLU: s * (1 + x * (1 - s)), with s = sigmoid(x).
-
-    Parameters
-    ----------
-    x : array_like
-        Real numbers, any shape.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``.
-    """
+    """Derivative of SiLU: s * (1 + x * (1 - s)), with s = sigmoid(x)."""
     return swish_grad(x, beta=1.0)
 
 
@@ -488,8 +404,6 @@ def softplus(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     beta : float, default 1.0
         Sharpness, > 0.
 
@@ -513,8 +427,6 @@ def softplus_grad(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
     beta : float, default 1.0
         Sharpness, > 0.
 
@@ -533,8 +445,6 @@ def mish(x: ArrayLike) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
 
     Returns
     -------
@@ -552,8 +462,6 @@ def mish_grad(x: ArrayLike) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
 
     Returns
     -------
@@ -575,8 +483,6 @@ def relu6(x: ArrayLike) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
 
     Returns
     -------
@@ -594,8 +500,6 @@ def relu6_grad(x: ArrayLike) -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
-        Real numbers, any shape.
 
     Returns
     -------
