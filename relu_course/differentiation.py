@@ -166,26 +166,32 @@ def central_difference(
 
 
 def one_sided_differences(
-    function: TorchFunction, x: ArrayLike, step: float = 1e-6, dtype: torch.dtype = torch.float64
+    function: TorchFunction, x: ArrayLike, step: float = 1e-6, dtype: torch.dtype = torch.float64, order: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Left and right difference quotients at every point.
+    """Left and right difference quotients at every point: estimates of the one-sided slopes.
 
-    Used in: Chapter 2 (§2.2).
+    Used in: Chapter 2 (§2.2); Chapter 4 (§4.8, §4.9).
 
-    left = (f(x) - f(x - h)) / h and right = (f(x + h) - f(x)) / h. As h -> 0 they
-    tend to the one-sided derivatives; f is differentiable at x only if the two
-    limits are equal. For ReLU at 0 they are 0 and 1 for every h > 0.
+    ``order=1``: left = (f(x) - f(x - h)) / h and right = (f(x + h) - f(x)) / h. As
+    h -> 0 they tend to the one-sided derivatives; f is differentiable at x only if the
+    two limits are equal. For ReLU at 0 they are 0 and 1 for every h > 0.
+
+    ``order=2``: left = (3 f(x) - 4 f(x - h) + f(x - 2h)) / (2h) and
+    right = (-3 f(x) + 4 f(x + h) - f(x + 2h)) / (2h), exact for a parabola on each
+    side, so where f is smooth both equal f'(x) up to an error of order h**2.
 
     Parameters
     ----------
     function : callable
-        Elementwise tensor -> tensor function.
+        Elementwise tensor -> tensor function, e.g. ``torch.relu`` or a PyTorch layer.
     x : array_like
         Points, any shape.
     step : float, default 1e-6
-        The step h, > 0.
+        The step h, > 0; f must have no other kink within ``order * h`` of x.
     dtype : torch.dtype, default torch.float64
         Type in which f is evaluated.
+    order : {1, 2}, default 1
+        The formula, as above.
 
     Returns
     -------
@@ -195,11 +201,16 @@ def one_sided_differences(
     function = _check_function(function)
     step = positive_number(step, "step")
     dtype = float_dtype(dtype)
+    if whole_number(order, "order", minimum=1) > 2:
+        raise ValueError(f"order must be 1 or 2, got {order}.")
     points = _points(x)
-    at_x = _values(function, points, dtype)
-    left = (at_x - _values(function, points - step, dtype)) / step
-    right = (_values(function, points + step, dtype) - at_x) / step
-    return left, right
+
+    def f(shift: float) -> np.ndarray:
+        return _values(function, points + shift * step, dtype)
+
+    if order == 1:
+        return (f(0) - f(-1)) / step, (f(1) - f(0)) / step
+    return (3 * f(0) - 4 * f(-1) + f(-2)) / (2 * step), (-3 * f(0) + 4 * f(1) - f(2)) / (2 * step)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ the paper it comes from. The functions measure what the chapter on the variants 
 
 * ``pytorch_spelling``: the PyTorch layer with its default arguments, read from PyTorch;
 * ``torch_parity``: the largest difference between a NumPy implementation and PyTorch;
-* ``one_sided_slopes``, ``lowest_point``, ``value_bounds``, ``max_abs_difference``:
-  the shape of a function on a grid;
+* ``lowest_point``, ``value_bounds``, ``max_abs_difference``: the shape of a function
+  on a grid (one-sided slopes come from ``differentiation.one_sided_differences``);
 * ``gaussian_expectation``, ``gaussian_moments``: expectations under
   a normal distribution by quadrature, and SELU's constants solved from their equations.
 
@@ -38,7 +38,6 @@ __all__ = [
     "gaussian_moments",
     "lowest_point",
     "max_abs_difference",
-    "one_sided_slopes",
     "pytorch_spelling",
     "torch_parity",
     "value_bounds",
@@ -283,41 +282,6 @@ def value_bounds(function: Function, x: ArrayLike) -> tuple[float, float]:
         limits = _evaluate(function, ends)
     values = np.concatenate([inside, limits[~np.isnan(limits)]])
     return float(values.min()), float(values.max())
-
-
-def one_sided_slopes(function: Function, at: float = 0.0, step: float = 1e-5) -> tuple[float, float]:
-    """The slopes of ``function`` just left and just right of ``at``, by one-sided differences.
-
-    Used in: Chapter 4 (§4.8, §4.9).
-
-    Second-order one-sided formulas, exact for parabolas on each side:
-
-        left  = (3 f(a) - 4 f(a - h) + f(a - 2h)) / (2h)
-        right = (-3 f(a) + 4 f(a + h) - f(a + 2h)) / (2h)
-
-    At a kink they differ (ReLU at 0: 0 and 1); where the function is smooth both equal
-    f'(a) up to an error of order h**2.
-
-    Parameters
-    ----------
-    function : callable
-        Maps an array to an array of the same shape.
-    at : float, default 0.0
-        The point a.
-    step : float, default 1e-5
-        The step h, > 0; the function must have no other kink within 2h of a.
-
-    Returns
-    -------
-    left, right : float
-    """
-    at = real_number(at, "at")
-    step = positive_number(step, "step")
-    points = at + step * np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
-    f_left2, f_left1, f_at, f_right1, f_right2 = _evaluate(function, points)
-    left = (3 * f_at - 4 * f_left1 + f_left2) / (2 * step)
-    right = (-3 * f_at + 4 * f_right1 - f_right2) / (2 * step)
-    return float(left), float(right)
 
 
 # --------------------------------------------------------------------------- PyTorch parity

@@ -453,3 +453,40 @@ def test_low_precision_copy_rounds_parameters_outputs_and_gradients():
     assert gradient.abs().sum() > 0
     with pytest.raises(TypeError, match="floating-point"):
         differentiation.low_precision_copy(model, torch.int8)
+
+
+def test_second_order_one_sided_differences():
+    def slopes(function, at, step=1e-5):
+        (left,), (right,) = one_sided_differences(function, [at], step=step, order=2)
+        return left, right
+
+    assert slopes(torch.relu, 0.0) == (0.0, 1.0)
+    assert slopes(F.leaky_relu, 0.0) == pytest.approx((0.01, 1.0), abs=1e-12)
+    assert slopes(F.relu6, 6.0) == pytest.approx((1.0, 0.0), abs=1e-9)  # 6 ± h rounds
+    selu_scale, selu_alpha = 1.0507009873554805, 1.6732632423543772
+    assert slopes(torch.selu, 0.0) == pytest.approx((selu_scale * selu_alpha, selu_scale), rel=1e-8)
+    # Exact for a parabola on each side, where the first-order quotients are not.
+    parabola = lambda t: 3 * t**2 + 2 * t  # noqa: E731
+    assert slopes(parabola, 1.0, step=1e-3) == pytest.approx((8.0, 8.0), rel=1e-10)
+    (left,), (right,) = one_sided_differences(parabola, [1.0], step=1e-3)
+    assert left == pytest.approx(8.0 - 3e-3, rel=1e-9) and right == pytest.approx(8.0 + 3e-3, rel=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(at=st.floats(-5, 5))
+def test_second_order_slopes_agree_where_the_function_is_smooth(at):
+    for function, derivative in [
+        (F.gelu, activations.gelu_grad),
+        (F.silu, activations.silu_grad),
+        (F.mish, activations.mish_grad),
+        (F.softplus, activations.softplus_grad),
+    ]:
+        (left,), (right,) = one_sided_differences(function, [at], step=1e-5, order=2)
+        expected = float(derivative(at))
+        assert left == pytest.approx(expected, abs=1e-8) and right == pytest.approx(expected, abs=1e-8)
+
+
+@pytest.mark.parametrize("order", [0, 3, 1.5, True])
+def test_one_sided_differences_order_is_one_or_two(order):
+    with pytest.raises((ValueError, TypeError), match="order"):
+        one_sided_differences(torch.relu, [0.0], order=order)

@@ -16,6 +16,7 @@ from torch import nn
 from relu_course import activations as A
 from relu_course import variants as V
 from relu_course.datasets import spirals
+from relu_course.differentiation import one_sided_differences
 from relu_course.networks import ACTIVATION_MODULES, mlp
 from relu_course.training import train, train_ensemble
 from tests.paths import ROOT
@@ -75,7 +76,7 @@ def test_softplus_gap_is_pytorchs_threshold():
 def test_kinks_are_where_the_one_sided_slopes_differ(name):
     variant = V.VARIANTS[name]
     for point in (0.0, 6.0):
-        left, right = V.one_sided_slopes(variant.function, point)
+        (left,), (right,) = one_sided_differences(variant.torch_layer(), [point], step=1e-5, order=2)
         assert (abs(left - right) > 1e-3) == (point in variant.kinks), (point, left, right)
 
 
@@ -146,26 +147,6 @@ def test_value_bounds_use_the_limits_at_infinity():
     assert V.value_bounds(lambda z: z - z + np.cos(z), x) == (pytest.approx(-1, abs=1e-4), 1.0)
 
 
-def test_one_sided_slopes():
-    assert V.one_sided_slopes(A.relu) == (0.0, 1.0)
-    assert V.one_sided_slopes(A.leaky_relu) == pytest.approx((0.01, 1.0), abs=1e-12)
-    assert V.one_sided_slopes(A.relu6, 6.0) == pytest.approx((1.0, 0.0), abs=1e-9)  # 6 ± h rounds
-    assert V.one_sided_slopes(A.selu) == pytest.approx((A.SELU_SCALE * A.SELU_ALPHA, A.SELU_SCALE), rel=1e-8)
-    # Exact for a parabola on each side.
-    left, right = V.one_sided_slopes(lambda z: 3 * z**2 + 2 * z, at=1.0, step=1e-3)
-    assert left == pytest.approx(8.0, rel=1e-10) and right == pytest.approx(8.0, rel=1e-10)
-
-
-@settings(max_examples=30, deadline=None)
-@given(at=st.floats(-5, 5))
-def test_smooth_variants_have_equal_one_sided_slopes(at):
-    for name in ("gelu", "silu", "mish", "softplus"):
-        variant = V.VARIANTS[name]
-        left, right = V.one_sided_slopes(variant.function, at)
-        assert left == pytest.approx(float(variant.derivative(at)), abs=1e-8)
-        assert right == pytest.approx(float(variant.derivative(at)), abs=1e-8)
-
-
 @pytest.mark.parametrize(
     "call, error",
     [
@@ -178,8 +159,6 @@ def test_smooth_variants_have_equal_one_sided_slopes(at):
         (lambda: V.max_abs_difference(np.sin, lambda z: z[:1], [0.0, 1.0]), ValueError),
         (lambda: V.lowest_point(np.log, [-1.0, 1.0]), ValueError),
         (lambda: V.value_bounds(None, [0.0]), TypeError),
-        (lambda: V.one_sided_slopes(A.relu, step=0.0), ValueError),
-        (lambda: V.one_sided_slopes(A.relu, at="0"), TypeError),
         (lambda: V.torch_parity(A.relu, A.relu_grad, "relu", [0.0]), TypeError),
     ],
 )
