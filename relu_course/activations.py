@@ -5,7 +5,9 @@ new float ndarray of the same shape; it never modifies ``x``. A float input keep
 dtype (the arithmetic is done in float64, then rounded once); integer and bool input
 give float64. A string, None, complex numbers or a ragged list raise ``TypeError``.
 
-The derivative of ``<name>`` is ``<name>_grad`` and takes the same parameters.
+The derivative of ``<name>`` is ``<name>_grad`` and takes the same parameters. The
+parameter ``beta`` of Swish and Softplus is their sharpness, a number > 0 (default 1):
+as it grows, both tend to ReLU.
 
 Conventions, chosen to match PyTorch (``torch.nn.functional`` and autograd):
 
@@ -100,13 +102,7 @@ def sigmoid(x: ArrayLike) -> np.ndarray:
     Computed as exp(-log(1 + exp(-x))), which is exact at both tails:
     sigma(-inf) = 0 and sigma(inf) = 1.
 
-    Parameters
-    ----------
-
-    Returns
-    -------
-    ndarray
-        Values in [0, 1], same shape as ``x``.
+    Returns values in [0, 1].
     """
     z, dtype = as_real_array(x)
     return _result(_sigmoid(z), dtype)
@@ -135,14 +131,7 @@ def relu(x: ArrayLike) -> np.ndarray:
 
     Piecewise: relu(x) = x for x > 0 and 0 for x <= 0.
 
-    Parameters
-    ----------
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``. ``relu(-0.0)`` is ``-0.0`` and ``relu(nan)`` is NaN,
-        as with ``torch.relu``.
+    ``relu(-0.0)`` is ``-0.0`` and ``relu(nan)`` is NaN, as with ``torch.relu``.
     """
     z, dtype = as_real_array(x)
     return _result(np.where(z < 0, 0.0, z), dtype)
@@ -154,13 +143,7 @@ def relu_grad(x: ArrayLike) -> np.ndarray:
     At x = 0 ReLU has no derivative (left derivative 0, right derivative 1); this
     returns 0 there, the value PyTorch's autograd uses.
 
-    Parameters
-    ----------
-
-    Returns
-    -------
-    ndarray
-        0.0 or 1.0 (NaN where ``x`` is NaN), same shape as ``x``.
+    Returns 0.0 or 1.0 (NaN where ``x`` is NaN).
     """
     z, dtype = as_real_array(x)
     return _result(_step(z, 0.0, 1.0), dtype)
@@ -279,10 +262,7 @@ def gelu(x: ArrayLike, approximate: str = "none") -> np.ndarray:
     approximate : {"none", "tanh"}, default "none"
         Which form to compute, as in ``torch.nn.functional.gelu``.
 
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``. ``gelu(-inf)`` is -0.0, the limit.
+    ``gelu(-inf)`` is -0.0, the limit.
     """
     form = choice(approximate, "approximate", ("none", "tanh"))
     z, dtype = as_real_array(x)
@@ -311,10 +291,7 @@ def gelu_grad(x: ArrayLike, approximate: str = "none") -> np.ndarray:
     approximate : {"none", "tanh"}, default "none"
         Which form of GELU to differentiate.
 
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``; 0 at -inf and 1 at +inf, the limits.
+    Its limits are 0 at -inf and 1 at +inf.
     """
     form = choice(approximate, "approximate", ("none", "tanh"))
     z, dtype = as_real_array(x)
@@ -343,15 +320,7 @@ def swish(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
 
     beta = 1 gives SiLU; as beta -> inf swish tends to ReLU.
 
-    Parameters
-    ----------
-    beta : float, default 1.0
-        Sharpness, > 0.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``. ``swish(-inf)`` is -0.0, the limit.
+    ``swish(-inf)`` is -0.0, the limit.
     """
     beta = positive_number(beta, "beta")
     z, dtype = as_real_array(x)
@@ -363,15 +332,7 @@ def swish(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
 def swish_grad(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
     """Derivative of Swish: s + beta * x * s * (1 - s), with s = sigmoid(beta * x).
 
-    Parameters
-    ----------
-    beta : float, default 1.0
-        Sharpness, > 0.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``; 0 at -inf and 1 at +inf, the limits.
+    0 at -inf and 1 at +inf, the limits.
     """
     beta = positive_number(beta, "beta")
     z, dtype = as_real_array(x)
@@ -402,15 +363,7 @@ def softplus(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
     ``threshold``); this function does not, so the two differ there by at most
     log(1 + exp(-20)) / beta, about 2e-9 / beta.
 
-    Parameters
-    ----------
-    beta : float, default 1.0
-        Sharpness, > 0.
-
-    Returns
-    -------
-    ndarray
-        Positive values, same shape as ``x``.
+    The values are positive.
     """
     beta = positive_number(beta, "beta")
     z, dtype = as_real_array(x)
@@ -425,15 +378,7 @@ def _softplus(z: np.ndarray, beta: float) -> np.ndarray:
 def softplus_grad(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
     """Derivative of Softplus: sigmoid(beta * x).
 
-    Parameters
-    ----------
-    beta : float, default 1.0
-        Sharpness, > 0.
-
-    Returns
-    -------
-    ndarray
-        Values in [0, 1], same shape as ``x``.
+    The values lie in [0, 1].
     """
     beta = positive_number(beta, "beta")
     z, dtype = as_real_array(x)
@@ -443,13 +388,7 @@ def softplus_grad(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
 def mish(x: ArrayLike) -> np.ndarray:
     """Mish (Misra, 2019): mish(x) = x * tanh(softplus(x)).
 
-    Parameters
-    ----------
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``. ``mish(-inf)`` is -0.0, the limit.
+    ``mish(-inf)`` is -0.0, the limit.
     """
     z, dtype = as_real_array(x)
     with np.errstate(invalid="ignore"):
@@ -460,13 +399,7 @@ def mish(x: ArrayLike) -> np.ndarray:
 def mish_grad(x: ArrayLike) -> np.ndarray:
     """Derivative of Mish: tanh(sp) + x * (1 - tanh(sp)**2) * sigmoid(x), with sp = softplus(x).
 
-    Parameters
-    ----------
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``x``; 0 at -inf and 1 at +inf, the limits.
+    Its limits are 0 at -inf and 1 at +inf.
     """
     z, dtype = as_real_array(x)
     with np.errstate(invalid="ignore"):
@@ -481,13 +414,7 @@ def mish_grad(x: ArrayLike) -> np.ndarray:
 def relu6(x: ArrayLike) -> np.ndarray:
     """ReLU capped at 6: relu6(x) = min(max(0, x), 6).
 
-    Parameters
-    ----------
-
-    Returns
-    -------
-    ndarray
-        Values in [0, 6] (NaN where ``x`` is NaN), same shape as ``x``.
+    Returns values in [0, 6] (NaN where ``x`` is NaN).
     """
     z, dtype = as_real_array(x)
     return _result(np.where(z < 0, 0.0, np.where(z > 6, 6.0, z)), dtype)
@@ -498,13 +425,7 @@ def relu6_grad(x: ArrayLike) -> np.ndarray:
 
     At both kinks, x = 0 and x = 6, this returns 0, as PyTorch's autograd does.
 
-    Parameters
-    ----------
-
-    Returns
-    -------
-    ndarray
-        0.0 or 1.0 (NaN where ``x`` is NaN), same shape as ``x``.
+    Returns 0.0 or 1.0 (NaN where ``x`` is NaN).
     """
     z, dtype = as_real_array(x)
     inside = (z > 0) & (z < 6)

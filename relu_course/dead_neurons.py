@@ -15,7 +15,8 @@ for every input of the data: then no example moves its weights. The detector its
 * ``with_activation``: a copy of a network with another activation, for the remedies
   (the other variations, batch norm and bias changes, are in ``relu_course.networks``).
 
-The measuring functions leave the model they inspect as it was: same parameters, same
+The measuring functions take ``model`` and ``inputs`` as in ``relu_course.diagnostics``,
+and leave the model they inspect as it was: same parameters, same
 train/eval mode, same batch-norm running statistics. ``with_activation`` returns a
 changed copy.
 """
@@ -54,13 +55,6 @@ def dead_fractions(model: nn.Module, inputs: torch.Tensor) -> dict[str, float]:
     The same count as ``diagnostics.dead_units`` (dead / units), with one difference:
     a layer whose pre-activations contain NaN (a diverged network) reports NaN, where
     ``dead_units`` raises, so a training run can be monitored to its end.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A network with activation modules.
-    inputs : Tensor, shape (n, ...)
-        The data.
 
     Returns
     -------

@@ -1,7 +1,11 @@
 """Looking inside a network with hooks: activation statistics, gradient norms, dead units.
 
 Each function runs the model on data you give it, records what each layer does
-through forward or backward hooks, removes the hooks, and returns one record per layer.
+through forward or backward hooks (``relu_course.hooks``), removes the hooks, and returns
+one record per layer. The arguments are the same throughout: ``model``, an ``nn.Module``
+with activation modules (ReLU, Tanh, ...; see ``activation_layers``), and ``inputs``, a
+tensor of shape (n, ...) that the model accepts. For dead units pass all the data, or a
+large sample of it: a unit off for one batch may be on for another input.
 """
 
 from __future__ import annotations
@@ -59,13 +63,6 @@ class LayerActivity:
 def activation_statistics(model: nn.Module, inputs: torch.Tensor) -> list[LayerActivity]:
     """Run ``inputs`` through ``model`` and summarise every activation layer's output.
 
-    Parameters
-    ----------
-    model : nn.Module
-        A network containing activation modules (``activation_layers``).
-    inputs : Tensor, shape (n, ...)
-        A batch the model accepts.
-
     Returns
     -------
     list of LayerActivity
@@ -117,14 +114,6 @@ def off_fractions(model: nn.Module, inputs: torch.Tensor) -> dict[str, torch.Ten
     off_j = 1 means the unit is dead on these inputs (``dead_units`` counts
     those); off_j = 0 means it is on for every input.
 
-    Parameters
-    ----------
-    model : nn.Module
-        A network with activation modules (``activation_layers``).
-    inputs : Tensor, shape (n, ...)
-        The data, all of it (or a large sample): a unit off for one batch may be on
-        for another input.
-
     Returns
     -------
     dict of str -> Tensor of float64, shape (units,)
@@ -145,13 +134,6 @@ def dead_units(model: nn.Module, inputs: torch.Tensor) -> list[DeadUnits]:
     For ReLU such a unit outputs 0 on the whole dataset and gets zero gradient from
     every example: it is dead. Pass the whole dataset (or a large sample of it): a unit
     off for this batch may switch on for another input.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A network containing activation modules.
-    inputs : Tensor, shape (n, ...)
-        The data.
 
     Returns
     -------
@@ -259,13 +241,6 @@ def activation_inputs(model: nn.Module, inputs: torch.Tensor) -> list[tuple[str,
     Recorded by forward pre-hooks, before the activation runs, so an in-place ReLU
     does not hide them. The pass runs without gradients and leaves the model's
     buffers (batch-norm running statistics) as they were.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A network containing activation modules (``activation_layers``).
-    inputs : Tensor, shape (n, ...)
-        A batch the model accepts.
 
     Returns
     -------
