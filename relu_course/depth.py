@@ -29,7 +29,6 @@ from relu_course.diagnostics import gradient_norms
 
 __all__ = [
     "active_fraction_per_input",
-    "active_path_fraction",
     "gradient_profile",
     "input_similarity",
     "input_spread",
@@ -137,24 +136,6 @@ def active_fraction_per_input(model: nn.Module, inputs: torch.Tensor) -> np.ndar
     """
     outputs = _outputs(model, inputs)
     return torch.stack([(out.reshape(len(out), -1) > 0).double().mean(dim=1) for out in outputs]).numpy()
-
-
-def active_path_fraction(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:
-    """Fraction of input-to-layer paths whose units are all on, averaged over the inputs.
-
-    Used in: Chapter 3 (§3.5).
-
-    In a fully connected network a path picks one unit in each hidden layer 1, ..., l.
-    For input x, layer k has a_k(x) * width_k units on, so the fraction of paths with
-    every unit on is the product a_1(x) * ... * a_l(x). This returns its mean over
-    the inputs for each l.
-
-    Returns
-    -------
-    ndarray, shape (L,)
-    """
-    fractions = active_fraction_per_input(model, inputs)
-    return np.cumprod(fractions, axis=0).mean(axis=1)
 
 
 def units_on_for_every_input(model: nn.Module, inputs: torch.Tensor) -> np.ndarray:

@@ -160,21 +160,12 @@ def test_units_on_for_every_input():
     assert depth.units_on_for_every_input(model, INPUTS)[0] == pytest.approx(1 / 3)
 
 
-def test_active_path_fraction_is_the_mean_of_products():
-    model = deep_mlp(4, 5, inputs=3, seed=4)
-    x = gaussian(16, 3)
-    per_input = depth.active_fraction_per_input(model, x)
-    assert per_input.shape == (4, 16)
-    expected = [np.mean(np.prod(per_input[: layer + 1], axis=0)) for layer in range(4)]
-    np.testing.assert_allclose(depth.active_path_fraction(model, x), expected)
-
-
 def test_paths_halve_per_layer_while_units_stay_half_on():
     model = deep_mlp(8, 256, inputs=64, seed=0)
     x = gaussian(128, 64)
     active = depth.active_fraction_per_input(model, x).mean(axis=1)
     np.testing.assert_allclose(active, 0.5, atol=0.08)
-    paths = depth.active_path_fraction(model, x)
+    paths = np.cumprod(depth.active_fraction_per_input(model, x), axis=0).mean(axis=1)
     np.testing.assert_allclose(np.log2(paths), -np.arange(1, 9), atol=0.5)
 
 
