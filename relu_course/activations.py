@@ -27,8 +27,10 @@ Conventions, chosen to match PyTorch (``torch.nn.functional`` and autograd):
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -37,6 +39,8 @@ from relu_course._validation import as_real_array, choice, positive_number, real
 
 __all__ = [
     "ACTIVATIONS",
+    "CATALOGUE",
+    "CatalogueEntry",
     "SELU_ALPHA",
     "SELU_SCALE",
     "elu",
@@ -436,16 +440,98 @@ def relu6_grad(x: ArrayLike) -> np.ndarray:
 
 Activation = Callable[..., np.ndarray]
 
+
 #: Every activation of the package by name, with its derivative.
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One activation of the course: how the book names it, its NumPy pair, its PyTorch layer.
+
+    Attributes
+    ----------
+    label : str
+        Its usual name, e.g. ``"Leaky ReLU"``.
+    formula : str
+        The formula in plain text, with PyTorch's default parameters.
+    function, derivative : callable
+        The NumPy implementations of this module, with PyTorch's default parameters
+        bound (PReLU: its initial slope 0.25).
+    torch_layer : str
+        The name of the ``torch.nn`` class that computes it, e.g. ``"LeakyReLU"`` (a
+        name, so that this module needs only NumPy).
+    torch_arguments : mapping
+        Arguments given to that class (empty: PyTorch's defaults).
+    kinks : tuple of float
+        Where the function has a kink (no derivative).
+    source : str
+        Key of the paper that introduced or named it, in the book's references.
+    """
+
+    label: str
+    formula: str
+    function: Activation
+    derivative: Activation
+    torch_layer: str
+    torch_arguments: Mapping[str, object] = field(default_factory=dict)
+    kinks: tuple[float, ...] = ()
+    source: str = ""
+
+    @property
+    def binds_a_parameter(self) -> bool:
+        """True when ``function`` is another entry's function with a parameter fixed (PReLU, GELU tanh)."""
+        return isinstance(self.function, functools.partial)
+
+
+def _bound(function: Activation, **parameters: object) -> Activation:
+    return functools.partial(function, **parameters)
+
+
+#: The activations of the course, by name: the one catalogue. ``ACTIVATIONS`` below,
+#: ``networks.ACTIVATION_MODULES`` and ``variants.VARIANTS`` are derived from it.
+CATALOGUE: dict[str, CatalogueEntry] = {
+    "relu": CatalogueEntry("ReLU", "max(0, x)", relu, relu_grad, "ReLU", kinks=(0.0,), source="nair2010rectified"),
+    "leaky_relu": CatalogueEntry(
+        "Leaky ReLU",
+        "x if x > 0 else 0.01·x",
+        leaky_relu,
+        leaky_relu_grad,
+        "LeakyReLU",
+        kinks=(0.0,),
+        source="maas2013rectifier",
+    ),
+    "prelu": CatalogueEntry(
+        "PReLU",
+        "x if x > 0 else a·x, a learned (a = 0.25 at start)",
+        _bound(leaky_relu, negative_slope=0.25),
+        _bound(leaky_relu_grad, negative_slope=0.25),
+        "PReLU",
+        kinks=(0.0,),
+        source="he2015delving",
+    ),
+    "elu": CatalogueEntry("ELU", "x if x > 0 else eˣ − 1", elu, elu_grad, "ELU", source="clevert2015fast"),
+    "selu": CatalogueEntry(
+        "SELU", "λ·(x if x > 0 else α(eˣ − 1))", selu, selu_grad, "SELU", kinks=(0.0,), source="klambauer2017self"
+    ),
+    "gelu": CatalogueEntry("GELU", "x·Φ(x)", gelu, gelu_grad, "GELU", source="hendrycks2016gaussian"),
+    "gelu_tanh": CatalogueEntry(
+        "GELU (tanh)",
+        "x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))",
+        _bound(gelu, approximate="tanh"),
+        _bound(gelu_grad, approximate="tanh"),
+        "GELU",
+        {"approximate": "tanh"},
+        source="hendrycks2016gaussian",
+    ),
+    "silu": CatalogueEntry("SiLU (Swish)", "x·σ(x)", silu, silu_grad, "SiLU", source="ramachandran2017searching"),
+    "softplus": CatalogueEntry("Softplus", "log(1 + eˣ)", softplus, softplus_grad, "Softplus", source="glorot2011deep"),
+    "mish": CatalogueEntry("Mish", "x·tanh(softplus(x))", mish, mish_grad, "Mish", source="misra2019mish"),
+    "relu6": CatalogueEntry(
+        "ReLU6", "min(max(0, x), 6)", relu6, relu6_grad, "ReLU6", kinks=(0.0, 6.0), source="krizhevsky2010convolutional"
+    ),
+}
+
+#: The NumPy pairs (function, derivative) by name, with their parameters free: every
+#: catalogue entry that binds none, and Swish, whose ``beta`` no PyTorch layer takes.
 ACTIVATIONS: dict[str, tuple[Activation, Activation]] = {
-    "relu": (relu, relu_grad),
-    "leaky_relu": (leaky_relu, leaky_relu_grad),
-    "elu": (elu, elu_grad),
-    "selu": (selu, selu_grad),
-    "gelu": (gelu, gelu_grad),
-    "silu": (silu, silu_grad),
+    **{name: (entry.function, entry.derivative) for name, entry in CATALOGUE.items() if not entry.binds_a_parameter},
     "swish": (swish, swish_grad),
-    "softplus": (softplus, softplus_grad),
-    "mish": (mish, mish_grad),
-    "relu6": (relu6, relu6_grad),
 }

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from relu_course._validation import choice, float_dtype, positive_number, real_number, whole_number
+from relu_course.activations import CATALOGUE
 from relu_course.hooks import layer_values
 from relu_course.tables import Table
 
@@ -37,16 +38,11 @@ __all__ = [
 
 #: The activation layers ``mlp`` knows by name.
 ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU,
-    "prelu": nn.PReLU,
-    "elu": nn.ELU,
-    "selu": nn.SELU,
-    "gelu": nn.GELU,
-    "silu": nn.SiLU,
-    "softplus": nn.Softplus,
-    "mish": nn.Mish,
-    "relu6": nn.ReLU6,
+    **{
+        name: getattr(nn, entry.torch_layer)
+        for name, entry in CATALOGUE.items()
+        if not entry.torch_arguments  # GELU's tanh form is nn.GELU with an argument
+    },
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
     "identity": nn.Identity,

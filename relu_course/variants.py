@@ -1,8 +1,9 @@
 """The ReLU family side by side: a registry of the variants, and tools to measure them.
 
 ``VARIANTS`` names each variant of ReLU the course discusses, with its formula, its NumPy
-implementation from ``relu_course.activations``, the PyTorch layer that computes it and
-the paper it comes from. The functions measure what the chapter on the variants claims:
+implementation, the PyTorch layer that computes it and the paper it comes from: the
+entries of ``activations.CATALOGUE``, with the PyTorch class looked up. The functions
+measure what the chapter on the variants claims:
 
 * ``pytorch_spelling``: the PyTorch layer with its default arguments, read from PyTorch;
 * ``torch_parity``: the largest difference between a NumPy implementation and PyTorch;
@@ -29,7 +30,6 @@ from torch import nn
 
 from relu_course import activations
 from relu_course._validation import as_real_array, positive_number, real_number, whole_number
-from relu_course.networks import ACTIVATION_MODULES
 
 __all__ = [
     "VARIANTS",
@@ -89,53 +89,22 @@ class Variant:
         return self.torch_module(**self.torch_arguments).to(dtype)
 
 
-def _bind(function: Function, **parameters: object) -> Function:
-    return functools.partial(function, **parameters) if parameters else function
+def _variant(entry: activations.CatalogueEntry) -> Variant:
+    """The catalogue entry with its PyTorch class looked up in ``torch.nn``."""
+    return Variant(
+        entry.label,
+        entry.formula,
+        entry.function,
+        entry.derivative,
+        getattr(nn, entry.torch_layer),
+        entry.torch_arguments,
+        entry.kinks,
+        entry.source,
+    )
 
 
-def _from_catalogues(name: str, label: str, formula: str, **details: object) -> Variant:
-    """The variant ``name`` with its NumPy pair from ``activations.ACTIVATIONS`` and its
-    PyTorch layer from ``networks.ACTIVATION_MODULES``: those catalogues are its one home."""
-    function, derivative = activations.ACTIVATIONS[name]
-    return Variant(label, formula, function, derivative, ACTIVATION_MODULES[name], **details)
-
-
-#: The variants of the chapter, by name (the names ``networks.mlp`` knows, and ``"gelu_tanh"``).
-#: Each takes its implementations from the package's catalogues; PReLU and the tanh form
-#: of GELU bind a parameter of a catalogued function.
-VARIANTS: dict[str, Variant] = {
-    "relu": _from_catalogues("relu", "ReLU", "max(0, x)", kinks=(0.0,), source="nair2010rectified"),
-    "leaky_relu": _from_catalogues(
-        "leaky_relu", "Leaky ReLU", "x if x > 0 else 0.01·x", kinks=(0.0,), source="maas2013rectifier"
-    ),
-    "prelu": Variant(
-        "PReLU",
-        "x if x > 0 else a·x, a learned (a = 0.25 at start)",
-        _bind(activations.leaky_relu, negative_slope=0.25),
-        _bind(activations.leaky_relu_grad, negative_slope=0.25),
-        ACTIVATION_MODULES["prelu"],
-        kinks=(0.0,),
-        source="he2015delving",
-    ),
-    "elu": _from_catalogues("elu", "ELU", "x if x > 0 else eˣ − 1", source="clevert2015fast"),
-    "selu": _from_catalogues("selu", "SELU", "λ·(x if x > 0 else α(eˣ − 1))", kinks=(0.0,), source="klambauer2017self"),
-    "gelu": _from_catalogues("gelu", "GELU", "x·Φ(x)", source="hendrycks2016gaussian"),
-    "gelu_tanh": Variant(
-        "GELU (tanh)",
-        "x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))",
-        _bind(activations.gelu, approximate="tanh"),
-        _bind(activations.gelu_grad, approximate="tanh"),
-        ACTIVATION_MODULES["gelu"],
-        {"approximate": "tanh"},
-        source="hendrycks2016gaussian",
-    ),
-    "silu": _from_catalogues("silu", "SiLU (Swish)", "x·σ(x)", source="ramachandran2017searching"),
-    "softplus": _from_catalogues("softplus", "Softplus", "log(1 + eˣ)", source="glorot2011deep"),
-    "mish": _from_catalogues("mish", "Mish", "x·tanh(softplus(x))", source="misra2019mish"),
-    "relu6": _from_catalogues(
-        "relu6", "ReLU6", "min(max(0, x), 6)", kinks=(0.0, 6.0), source="krizhevsky2010convolutional"
-    ),
-}
+#: The variants of the chapter, by name: every entry of ``activations.CATALOGUE``.
+VARIANTS: dict[str, Variant] = {name: _variant(entry) for name, entry in activations.CATALOGUE.items()}
 
 
 def pytorch_spelling(variant: Variant) -> str:

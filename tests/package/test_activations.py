@@ -263,3 +263,19 @@ def test_non_numeric_input_raises_a_clear_type_error(function, bad, message):
 def test_bad_parameters_raise_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_the_catalogue_is_the_one_home_of_every_activation():
+    from torch import nn
+
+    from relu_course import networks, variants
+
+    for name, entry in A.CATALOGUE.items():
+        assert isinstance(getattr(nn, entry.torch_layer), type), name
+        assert variants.VARIANTS[name].function is entry.function
+        if not entry.torch_arguments:
+            assert networks.ACTIVATION_MODULES[name] is getattr(nn, entry.torch_layer)
+    assert list(variants.VARIANTS) == list(A.CATALOGUE)
+    for name, (function, derivative) in A.ACTIVATIONS.items():
+        if name != "swish":
+            assert (A.CATALOGUE[name].function, A.CATALOGUE[name].derivative) == (function, derivative)
