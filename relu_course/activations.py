@@ -455,7 +455,7 @@ class CatalogueEntry:
     function, derivative : callable
         The NumPy implementations of this module, with PyTorch's default parameters
         bound (PReLU: its initial slope 0.25).
-    torch_layer : str
+    torch_class : str
         The name of the ``torch.nn`` class that computes it, e.g. ``"LeakyReLU"`` (a
         name, so that this module needs only NumPy).
     torch_arguments : mapping
@@ -470,7 +470,7 @@ class CatalogueEntry:
     formula: str
     function: Activation
     derivative: Activation
-    torch_layer: str
+    torch_class: str
     torch_arguments: Mapping[str, object] = field(default_factory=dict)
     kinks: tuple[float, ...] = ()
     source: str = ""

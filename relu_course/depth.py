@@ -49,18 +49,8 @@ def relu_signal_gain(weight_variance: float, fan_in: int) -> float:
     gain = fan_in * weight_variance / 2, from E[z_l**2] = fan_in * v * E[relu(z_{l-1})**2]
     and E[relu(z)**2] = E[z**2] / 2 (weights of mean 0, biases 0). After L layers the
     mean square is multiplied by gain**L and the root mean square by gain**(L / 2).
-    He initialization (v = 2 / fan_in) is the choice that makes gain = 1.
-
-    Parameters
-    ----------
-    weight_variance : float
-        Variance v of each weight, > 0.
-    fan_in : int
-        Inputs of the layer, >= 1.
-
-    Returns
-    -------
-    float
+    He initialization (v = 2 / fan_in) is the choice that makes gain = 1. Here v =
+    ``weight_variance`` (> 0) and ``fan_in`` is the layer's number of inputs (>= 1).
     """
     variance = positive_number(weight_variance, "weight_variance")
     return whole_number(fan_in, "fan_in", minimum=1) * variance / 2.0

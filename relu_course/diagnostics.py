@@ -4,8 +4,10 @@ Each function runs the model on data you give it, records what each layer does
 through forward or backward hooks (``relu_course.hooks``), removes the hooks, and returns
 one record per layer. The arguments are the same throughout: ``model``, an ``nn.Module``
 with activation modules (ReLU, Tanh, ...; see ``activation_layers``), and ``inputs``, a
-tensor of shape (n, ...) that the model accepts. For dead units pass all the data, or a
-large sample of it: a unit off for one batch may be on for another input.
+tensor of shape (n, ...) that the model accepts. Each record names its layer by the
+module's name in the model (``"1"`` for ``model[1]``, as ``model.named_modules()``
+says). For dead units pass all the data, or a large sample of it: a unit off for one
+batch may be on for another input.
 """
 
 from __future__ import annotations
@@ -46,8 +48,6 @@ class LayerActivity:
 
     Attributes
     ----------
-    layer : str
-        The module's name in the model, e.g. ``"1"`` for ``model[1]``.
     fraction_zero : float
         Fraction of outputs that are exactly 0.
     mean, std : float
@@ -86,8 +86,6 @@ class DeadUnits:
 
     Attributes
     ----------
-    layer : str
-        The module's name in the model.
     units : int
         Units in the layer (features per example; channels x positions for a CNN).
     dead : int
@@ -162,8 +160,6 @@ class GradientNorms:
 
     Attributes
     ----------
-    layer : str
-        The module's name in the model.
     weight : float
         Euclidean norm of the loss's gradient with respect to the layer's weight.
     output : float

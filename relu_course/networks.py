@@ -39,7 +39,7 @@ __all__ = [
 #: The activation layers ``mlp`` knows by name.
 ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
     **{
-        name: getattr(nn, entry.torch_layer)
+        name: getattr(nn, entry.torch_class)
         for name, entry in CATALOGUE.items()
         if not entry.torch_arguments  # GELU's tanh form is nn.GELU with an argument
     },

@@ -20,8 +20,8 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -53,36 +53,13 @@ _NOT_SHAPE_ARGUMENTS = ("inplace", "device", "dtype")
 
 
 @dataclass(frozen=True)
-class Variant:
-    """One member of the ReLU family.
+class Variant(activations.CatalogueEntry):
+    """A catalogue entry (``activations.CatalogueEntry``) with its PyTorch layer at hand."""
 
-    Attributes
-    ----------
-    label : str
-        Its usual name, e.g. ``"Leaky ReLU"``.
-    formula : str
-        The formula in plain text, with PyTorch's default parameters.
-    function, derivative : callable
-        The NumPy implementation from ``relu_course.activations`` and its derivative,
-        with PyTorch's default parameters bound (PReLU: its initial slope 0.25).
-    torch_module : type of nn.Module
-        The PyTorch layer, e.g. ``nn.LeakyReLU``.
-    torch_arguments : mapping
-        Arguments given to ``torch_module`` here (empty: PyTorch's defaults).
-    kinks : tuple of float
-        Where the function has a kink (no derivative).
-    source : str
-        Key of the paper that introduced or named it, in the book's references.
-    """
-
-    label: str
-    formula: str
-    function: Function
-    derivative: Function
-    torch_module: type[nn.Module]
-    torch_arguments: Mapping[str, object] = field(default_factory=dict)
-    kinks: tuple[float, ...] = ()
-    source: str = ""
+    @property
+    def torch_module(self) -> type[nn.Module]:
+        """The ``torch.nn`` class, e.g. ``nn.LeakyReLU``."""
+        return getattr(nn, self.torch_class)
 
     def torch_layer(self, dtype: torch.dtype = torch.float64) -> nn.Module:
         """A fresh PyTorch layer computing this variant, with its parameters (PReLU) in ``dtype``."""
@@ -90,17 +67,7 @@ class Variant:
 
 
 def _variant(entry: activations.CatalogueEntry) -> Variant:
-    """The catalogue entry with its PyTorch class looked up in ``torch.nn``."""
-    return Variant(
-        entry.label,
-        entry.formula,
-        entry.function,
-        entry.derivative,
-        getattr(nn, entry.torch_layer),
-        entry.torch_arguments,
-        entry.kinks,
-        entry.source,
-    )
+    return Variant(**{item.name: getattr(entry, item.name) for item in fields(entry)})
 
 
 #: The variants of the chapter, by name: every entry of ``activations.CATALOGUE``.

@@ -271,10 +271,10 @@ def test_the_catalogue_is_the_one_home_of_every_activation():
     from relu_course import networks, variants
 
     for name, entry in A.CATALOGUE.items():
-        assert isinstance(getattr(nn, entry.torch_layer), type), name
+        assert isinstance(getattr(nn, entry.torch_class), type), name
         assert variants.VARIANTS[name].function is entry.function
         if not entry.torch_arguments:
-            assert networks.ACTIVATION_MODULES[name] is getattr(nn, entry.torch_layer)
+            assert networks.ACTIVATION_MODULES[name] is getattr(nn, entry.torch_class)
     assert list(variants.VARIANTS) == list(A.CATALOGUE)
     for name, (function, derivative) in A.ACTIVATIONS.items():
         if name != "swish":
