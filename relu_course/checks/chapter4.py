@@ -227,9 +227,19 @@ def _check_prelu_class(module_class: object) -> str:
         with torch.no_grad():
             weight.copy_(torch.linspace(-0.2, 0.3, count))  # distinct slopes, one of them negative
         for shape in shapes:
-            _check_prelu_on(module, weight, torch.randn(shape, generator=generator) * 2, described)
+            _check_prelu_on(module, weight, _with_exact_kinks(torch.randn(shape, generator=generator) * 2), described)
             checked += 1
-    return f"all {checked} hidden cases passed (parameter, 1-D to 4-D inputs, per-channel slopes, gradients)."
+    return (
+        f"all {checked} hidden cases passed (parameter, 1-D to 4-D inputs, per-channel slopes, "
+        "gradients, exact 0 and -0.0)."
+    )
+
+
+def _with_exact_kinks(x: torch.Tensor) -> torch.Tensor:
+    """``x`` with its first two entries set to the kink, 0.0 and -0.0, where a slope is a convention."""
+    flat = x.reshape(-1).clone()
+    flat[:2] = torch.tensor([0.0, -0.0])
+    return flat.reshape(x.shape)
 
 
 def _prelu_weight(module: object, described: str, count: int, init: float) -> torch.Tensor:
@@ -296,7 +306,17 @@ def _check_prelu_on(module: nn.Module, weight: torch.Tensor, x: torch.Tensor, de
     (expected * upstream).sum().backward()
     for name, got, want in [("x", given.grad, reference_input.grad), ("weight", weight.grad, slopes.grad)]:
         if got is None or not torch.allclose(got, want, rtol=1e-4, atol=1e-5):
-            raise _Failed(
-                f"wrong gradient for {name} {where}. Hint: build the output from weight with torch "
-                "operations only, so autograd can differentiate it."
+            raise _Failed(f"wrong gradient for {name} {where}. Hint: {_prelu_gradient_hint(x, got, want, name)}")
+
+
+def _prelu_gradient_hint(x: torch.Tensor, got: torch.Tensor | None, want: torch.Tensor, name: str) -> str:
+    """Point at an exact 0 when that is where the gradient differs; else the general advice."""
+    if got is not None and name == "x":
+        wrong = ~torch.isclose(got, want, rtol=1e-4, atol=1e-5)
+        if bool((wrong & (x == 0)).any()) and not bool((wrong & (x != 0)).any()):
+            return (
+                "the gradient is wrong only at x = 0 exactly, where F.prelu uses the slope weight (its "
+                "left slope). torch.clamp passes gradient 1 at its bound, so clamp(x, min=0) + "
+                "a * clamp(x, max=0) gives 1 + a there; torch.where(x > 0, x, a * x) gives a."
             )
+    return "build the output from weight with torch operations only, so autograd can differentiate it."

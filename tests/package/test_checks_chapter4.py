@@ -139,6 +139,14 @@ class ScalarWeight(nn.Module):
         return torch.where(x > 0, x, self.weight * x)
 
 
+class ClampSum(RightPReLU):
+    """relu(x) + a * min(x, 0) with clamp: right values, but slope 1 + a at exactly 0."""
+
+    def forward(self, x):
+        slope = self.weight.reshape(1, -1, *([1] * (x.dim() - 2))) if x.dim() > 1 else self.weight
+        return torch.clamp(x, min=0) + slope * torch.clamp(x, max=0)
+
+
 class InPlace(RightPReLU):
     def forward(self, x):
         return x.mul_(1.0)
@@ -153,3 +161,4 @@ def test_prelu_right_and_wrong(capsys):
     assert_fails(checks.prelu, NoChannels, capsys, "(2, 3, 4, 4)", "raised RuntimeError")
     assert_fails(checks.prelu, Detached, capsys, "does not require grad")
     assert_fails(checks.prelu, InPlace, capsys, "raised RuntimeError")
+    assert_fails(checks.prelu, ClampSum, capsys, "wrong gradient for x", "only at x = 0 exactly", "1 + a")
