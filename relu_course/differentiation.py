@@ -102,7 +102,7 @@ def _values(function: TorchFunction, x: np.ndarray, dtype: torch.dtype) -> np.nd
 def autograd_derivative(function: TorchFunction, x: ArrayLike, dtype: torch.dtype = torch.float64) -> np.ndarray:
     """The derivative PyTorch's autograd returns for an elementwise function, at every point.
 
-    Used in: Chapter 2 (§2.1, §2.4).
+    Used in: Chapter 2 (§2.1, §2.4); Chapter 4 (§4.9).
 
     Computes ``function(t).sum().backward()`` and returns ``t.grad``: for an
     elementwise function, entry i of the gradient of the sum is f'(x_i). At a kink,
