@@ -152,6 +152,7 @@ def plot_curves(
     logx: bool = False,
     logy: bool = False,
     marker: str | None = None,
+    break_at_jumps: bool = False,
 ) -> Axes:
     """Draw one or more curves y(x) on ``ax``, in the course colours.
 
@@ -169,6 +170,9 @@ def plot_curves(
         Logarithmic axes.
     marker : str, optional
         A matplotlib marker drawn at every point, e.g. ``"o"``.
+    break_at_jumps : bool, default False
+        Leave out the line segment wherever a curve jumps by more than a quarter of its
+        range, so that a step in a derivative is not drawn as a steep ramp.
 
     Returns
     -------
@@ -181,7 +185,8 @@ def plot_curves(
         y_values = np.asarray(y, dtype=float)
         if y_values.shape != x_values.shape:
             raise ValueError(f"curve {label!r} has shape {y_values.shape}, x has shape {x_values.shape}.")
-        ax.plot(x_values, y_values, label=label, marker=marker, color=PALETTE[index % len(PALETTE)])
+        drawn_x, drawn_y = _break_at_jumps(x_values, y_values) if break_at_jumps else (x_values, y_values)
+        ax.plot(drawn_x, drawn_y, label=label, marker=marker, color=PALETTE[index % len(PALETTE)])
     _label_axes(ax, xlabel, ylabel, title, logx, logy, legend=len(curves) > 1)
     return ax
 

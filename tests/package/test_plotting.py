@@ -106,3 +106,14 @@ def test_decision_regions_of_a_float64_model():
     figure, (ax,) = plotting.new_figure()
     plotting.plot_decision_regions(ax, model, inputs, torch.tensor([0, 1]), resolution=5)
     assert np.asarray(ax.collections[0].get_array()).size == 25
+
+
+def test_plot_curves_can_leave_out_the_segment_across_a_jump():
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    step = np.array([0.0, 0.0, 0.0, 1.0, 1.0])
+    figure, (ax,) = plotting.new_figure()
+    plotting.plot_curves(ax, x, {"step": step}, break_at_jumps=True)
+    drawn = ax.lines[0].get_ydata()
+    assert np.isnan(drawn).sum() == 1 and np.nanmax(drawn) == 1.0
+    plotting.plot_curves(ax, x, {"step": step})
+    assert not np.isnan(ax.lines[1].get_ydata()).any()
