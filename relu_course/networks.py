@@ -54,7 +54,7 @@ ACTIVATION_TYPES: tuple[type[nn.Module], ...] = tuple(
 )
 
 #: Weight initialisations ``mlp`` knows: PyTorch's own default, He (Kaiming) and Xavier (Glorot).
-INITS = ("pytorch", "he", "xavier")
+INITS = ("pytorch", "he", "xavier", "lecun")
 
 
 def mlp(
@@ -77,13 +77,15 @@ def mlp(
         Widths from input to output, at least two entries, each >= 1.
     activation : str, default "relu"
         A name from ``ACTIVATION_MODULES``.
-    init : {"pytorch", "he", "xavier"}, default "pytorch"
+    init : {"pytorch", "he", "xavier", "lecun"}, default "pytorch"
         How to draw the weights:
 
         * ``"pytorch"``: ``nn.Linear``'s default, W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
           so Var(W) = 1 / (3 fan_in); biases drawn the same way.
         * ``"he"``: W ~ N(0, 2 / fan_in) (He et al., 2015), biases 0.
         * ``"xavier"``: W ~ N(0, 2 / (fan_in + fan_out)) (Glorot & Bengio, 2010), biases 0.
+        * ``"lecun"``: W ~ N(0, 1 / fan_in) (LeCun et al., 1998), biases 0: the
+          initialization SELU was designed for.
     seed : int, optional
         Seed for the weights. The global random state of PyTorch is left as it was.
     dtype : torch.dtype, default torch.float32
@@ -129,10 +131,11 @@ def init_weight_variance(init: str, fan_in: int, fan_out: int) -> float:
       variance 1 / (3 fan_in).
     * ``"he"`` (He et al., 2015): variance 2 / fan_in.
     * ``"xavier"`` (Glorot & Bengio, 2010): variance 2 / (fan_in + fan_out).
+    * ``"lecun"`` (LeCun et al., 1998): variance 1 / fan_in.
 
     Parameters
     ----------
-    init : {"pytorch", "he", "xavier"}
+    init : {"pytorch", "he", "xavier", "lecun"}
     fan_in, fan_out : int
         Inputs and outputs of the layer, >= 1.
 
@@ -147,6 +150,8 @@ def init_weight_variance(init: str, fan_in: int, fan_out: int) -> float:
         return 1.0 / (3.0 * fan_in)
     if init == "he":
         return 2.0 / fan_in
+    if init == "lecun":
+        return 1.0 / fan_in
     return 2.0 / (fan_in + fan_out)
 
 
@@ -271,7 +276,7 @@ def deep_mlp(
         Input and output widths, >= 1.
     activation : str, default "relu"
         A name from ``networks.ACTIVATION_MODULES``.
-    init : {"pytorch", "he", "xavier"}, default "he"
+    init : {"pytorch", "he", "xavier", "lecun"}, default "he"
         The weight initialization (see ``networks.mlp``).
     weight_scale : float, default 1.0
         Every weight matrix is multiplied by this factor after initialization

@@ -241,7 +241,7 @@ def train_ensemble(
         Updates, >= 1.
     learning_rate : float, default 1e-2
         Adam's step size, > 0.
-    init : {"pytorch", "he", "xavier"}, default "pytorch"
+    init : {"pytorch", "he", "xavier", "lecun"}, default "pytorch"
         Weight initialization, as for ``networks.mlp``.
     dtype : torch.dtype, default torch.float32
         Type of the parameters, as for ``networks.mlp``; ``inputs`` must have it too.

@@ -101,7 +101,7 @@ def test_mlp_refuses_a_dtype_that_is_not_a_float_type(dtype):
         mlp([2, 3, 1], dtype=dtype)
 
 
-@pytest.mark.parametrize("init", ["pytorch", "he", "xavier"])
+@pytest.mark.parametrize("init", ["pytorch", "he", "xavier", "lecun"])
 def test_init_weight_variance_matches_the_weights_drawn(init):
     fan_in, fan_out = 500, 300
     weight = mlp([fan_in, fan_out, 1], init=init, seed=0)[0].weight
@@ -112,6 +112,7 @@ def test_init_weight_variance_formulas_and_errors():
     assert init_weight_variance("he", 50, 10) == pytest.approx(2 / 50)
     assert init_weight_variance("xavier", 50, 10) == pytest.approx(2 / 60)
     assert init_weight_variance("pytorch", 50, 10) == pytest.approx(1 / 150)
+    assert init_weight_variance("lecun", 50, 10) == pytest.approx(1 / 50)
     with pytest.raises(ValueError, match="init must be one of"):
         init_weight_variance("glorot", 5, 5)
     with pytest.raises(ValueError):
