@@ -323,7 +323,7 @@ def test_ensemble_members_are_independent_and_learn():
         ({"labels": DATA[1][:5]}, ValueError),
         ({"labels": DATA[1].float()}, TypeError),
         ({"labels": DATA[1].numpy()}, TypeError),
-        ({"init": "lecun"}, ValueError),
+        ({"init": "orthogonal"}, ValueError),
         ({"inputs": DATA[0].expand(2, -1, -1)}, ValueError),
         ({"inputs": DATA[0].expand(1, -1, -1), "labels": DATA[1]}, ValueError),
         ({"inputs": DATA[0][:, :, None]}, ValueError),
