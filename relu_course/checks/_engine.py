@@ -231,6 +231,80 @@ def _close(got: float, expected: float, rtol: float, atol: float = 0.0) -> bool:
     return abs(got - expected) <= atol + rtol * abs(expected)
 
 
+# ------------------------------------------------------------------ predictions
+
+#: The marker a prediction check carries, so that tools can tell it takes a number, not code.
+PREDICTION_CHECK = "takes_a_prediction"
+
+
+def prediction_check(check: Callable[..., bool]) -> Callable[..., bool]:
+    """Mark ``check`` as a check of a number the learner predicts (see ``_run_prediction_check``)."""
+    setattr(check, PREDICTION_CHECK, True)
+    return check
+
+
+def _run_prediction_check(
+    name: str,
+    prediction: object,
+    measure: Callable[[], float],
+    *,
+    rtol: float,
+    what: str,
+    hint: str,
+) -> bool:
+    """Compare the learner's predicted number with a measurement; print the verdict; True if close.
+
+    The "explain" questions ask for a prediction first: a number the learner derives on
+    paper (e.g. "the factor by which the mean square shrinks per layer"). ``measure()``
+    runs the experiment that the prediction is about and returns the measured value; the
+    prediction passes when it is within ``rtol`` (relative) of it. ``None`` means "not
+    predicted yet". A failing line says whether the prediction is too high or too low and
+    by what factor, then gives ``hint``; it does not give the measured value away, which
+    the cell after the check measures anyway.
+
+    Parameters
+    ----------
+    name : str
+        The check's name, for the verdict line.
+    prediction : object
+        What the learner wrote: a real number (int or float, NumPy or Python), or None.
+    measure : callable () -> float
+        The measurement the prediction is compared with.
+    rtol : float
+        Relative tolerance, e.g. 0.1 for 10 %.
+    what : str
+        What was predicted, e.g. "the mean square after 10 layers".
+    hint : str
+        One sentence that points to the derivation.
+    """
+
+    def body() -> str:
+        value = _prediction_value(prediction)
+        measured = float(measure())
+        if _close(value, measured, rtol):
+            return f"you predicted {_number(value)} for {what}; measured {format_value(measured, digits=4)}."
+        direction = "too high" if value > measured else "too low"
+        factor = abs(value / measured) if measured != 0 and value != 0 else math.inf
+        size = f"about {factor:.2g} times the measurement" if math.isfinite(factor) and factor > 0 else "far off"
+        raise _Failed(f"your prediction {_number(value)} for {what} is {direction} ({size}). {hint}")
+
+    return _run(name, body)
+
+
+def _prediction_value(prediction: object) -> float:
+    """The learner's prediction as a finite float; None is "not yet"; anything else is explained."""
+    if prediction is None or prediction is Ellipsis:
+        raise _NotYet("replace None with your predicted number")
+    if isinstance(prediction, torch.Tensor) and prediction.numel() == 1:
+        prediction = prediction.item()
+    if isinstance(prediction, (bool, np.bool_)) or not isinstance(prediction, numbers.Real):
+        raise _Failed(f"a prediction is a number (int or float); got {_kind(prediction)}.")
+    value = float(prediction)
+    if not math.isfinite(value):
+        raise _Failed(f"a prediction must be a finite number; got {_number(value)}.")
+    return value
+
+
 # ------------------------------------------------------------------ "no Python loops"
 
 _LOOP_NODES = (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from relu_course import checks
-from relu_course.checks._engine import FAILED, NOT_YET
+from relu_course.checks._engine import FAILED, NOT_YET, PASSED, PREDICTION_CHECK, _run_prediction_check
 from tests.package.checks_helpers import assert_fails, assert_passes, he_normal_by_hand, stub, verdict
 
 
@@ -49,7 +49,11 @@ def test_every_check_survives_garbage(name, capsys):
         assert result is False and line.startswith((FAILED, NOT_YET)), f"{garbage}: {line}"
 
 
-@pytest.mark.parametrize("name", [name for name in checks.__all__ if name != "prelu"])  # prelu: a class, below
+PREDICTIONS = [name for name in checks.__all__ if getattr(getattr(checks, name), PREDICTION_CHECK, False)]
+CODE_CHECKS = [name for name in checks.__all__ if name not in PREDICTIONS]
+
+
+@pytest.mark.parametrize("name", [name for name in CODE_CHECKS if name != "prelu"])  # prelu: a class, below
 def test_an_unfinished_task_says_not_implemented_yet(name, capsys):
     line = assert_fails(getattr(checks, name), stub, capsys, "not implemented yet", "Task 1")
     assert line.startswith(NOT_YET)
@@ -91,3 +95,53 @@ def test_what_the_answer_prints_is_hidden(capsys):
         return np.maximum(x, 0)
 
     assert_passes(checks.relu, chatty_relu, capsys)
+
+
+@pytest.mark.parametrize("name", PREDICTIONS)
+def test_a_prediction_not_made_yet_says_so(name, capsys):
+    line = assert_fails(getattr(checks, name), None, capsys, "not implemented yet", "replace None")
+    assert line.startswith(NOT_YET)
+
+
+def _predict(prediction, capsys, measured=0.25):
+    result = _run_prediction_check(
+        "factor", prediction, lambda: measured, rtol=0.1, what="the factor", hint="Hint: E[relu(z)^2]."
+    )
+    return result, capsys.readouterr().out.strip()
+
+
+def test_a_prediction_within_the_tolerance_passes_and_shows_the_measurement(capsys):
+    result, line = _predict(0.26, capsys)
+    assert result is True and line.startswith(PASSED) and "measured 0.25" in line
+
+
+@pytest.mark.parametrize(
+    ("prediction", "phrases"),
+    [
+        (0.5, ["too high", "about 2 times", "Hint: E[relu(z)^2]."]),
+        (0.125, ["too low", "about 0.5 times"]),
+        (-0.25, ["too low"]),
+        (0, ["too low", "far off"]),
+        (True, ["a prediction is a number", "bool"]),
+        ("0.25", ["a prediction is a number", "str"]),
+        (float("nan"), ["finite"]),
+        (float("inf"), ["finite"]),
+        (torch.tensor([0.25, 0.5]), ["a prediction is a number", "torch.Tensor"]),
+    ],
+)
+def test_a_wrong_prediction_fails_and_says_which_way_without_the_answer(prediction, phrases, capsys):
+    result, line = _predict(prediction, capsys)
+    assert result is False and line.startswith(FAILED), line
+    assert "0.25" not in line.replace("-0.25", "") or prediction == "0.25", line
+    for phrase in phrases:
+        assert phrase in line, line
+
+
+@pytest.mark.parametrize("prediction", [0.25, np.float32(0.25), torch.tensor(0.25), 1 / 4])
+def test_a_prediction_may_be_any_real_number_type(prediction, capsys):
+    assert _predict(prediction, capsys)[0] is True
+
+
+def test_a_measurement_that_fails_is_reported_not_raised(capsys):
+    result = _run_prediction_check("factor", 0.25, lambda: 1 / 0, rtol=0.1, what="the factor", hint="")
+    assert result is False and capsys.readouterr().out.startswith(FAILED)
