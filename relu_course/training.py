@@ -182,20 +182,37 @@ class Ensemble:
     models : list of nn.Sequential
         The trained networks, in the order of the seeds.
     losses : list of list of float
-        ``losses[j][s]``: the loss of network j at step s, before that step's update.
+        ``losses[j][s]``: the loss of network j at step s + 1, before that step's update.
     seconds : float
         Wall-clock time of the training loop, for all networks together. It varies from
         run to run: never print it in a checked notebook cell.
+    accuracies : list of list of float
+        ``accuracies[j][s]``: the training accuracy of network j at step s + 1, before
+        that step's update (the fraction of its inputs whose highest score is the label).
     """
 
     models: list[nn.Sequential]
     losses: list[list[float]]
     seconds: float
+    accuracies: list[list[float]] = field(default_factory=list)
 
     @property
     def final_losses(self) -> list[float]:
         """The loss of each network at the last step."""
         return [member_losses[-1] for member_losses in self.losses]
+
+    def steps_to_accuracy(self, threshold: float) -> list[int | None]:
+        """For each network, the first step whose training accuracy is >= ``threshold``.
+
+        Steps count from 1, as in ``losses``; None for a network that never got there.
+        A step count is "time to accuracy" measured in updates, which, unlike seconds,
+        is the same on every machine for the same arithmetic.
+        """
+        threshold = real_number(threshold, "threshold")
+        return [
+            next((step for step, value in enumerate(member, start=1) if value >= threshold), None)
+            for member in self.accuracies
+        ]
 
 
 def train_ensemble(
@@ -249,7 +266,8 @@ def train_ensemble(
     Returns
     -------
     Ensemble
-        The trained networks, their losses at every step and the time taken.
+        The trained networks, their losses and training accuracies at every step, and
+        the time taken.
     """
     seeds = [whole_number(seed, "every seed") for seed in seeds]
     if not seeds:
@@ -269,6 +287,8 @@ def train_ensemble(
     stacked_labels = (labels if per_network else labels.expand(len(seeds), -1)).reshape(-1)
     optimizer = torch.optim.Adam(parameters.values(), lr=learning_rate)
     losses: list[list[float]] = [[] for _ in seeds]
+    accuracies: list[list[float]] = [[] for _ in seeds]
+    stacked_targets = stacked_labels.reshape(len(seeds), -1)
     start = time.perf_counter()
     for _ in range(steps):
         optimizer.zero_grad()
@@ -277,12 +297,15 @@ def train_ensemble(
         member_losses = per_example.reshape(len(seeds), -1).mean(dim=1)  # each network's mean loss
         member_losses.sum().backward()
         optimizer.step()
+        correct = (scores.detach().argmax(dim=-1) == stacked_targets).to(scores.dtype).mean(dim=1)
         for record, value in zip(losses, member_losses.tolist()):
+            record.append(value)
+        for record, value in zip(accuracies, correct.tolist()):
             record.append(value)
     seconds = time.perf_counter() - start
     for index, model in enumerate(models):
         model.load_state_dict({name: stacked[index].detach().clone() for name, stacked in parameters.items()})
-    return Ensemble(models=models, losses=losses, seconds=seconds)
+    return Ensemble(models=models, losses=losses, seconds=seconds, accuracies=accuracies)
 
 
 def _run_stacked(layers: list[nn.Module], parameters: Mapping[str, torch.Tensor], batch: torch.Tensor) -> torch.Tensor:

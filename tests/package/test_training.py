@@ -7,8 +7,9 @@ import math
 import pytest
 import torch
 
+from relu_course.datasets import spirals
 from relu_course.networks import mlp
-from relu_course.training import loss_function, train
+from relu_course.training import Ensemble, accuracy, loss_function, train, train_ensemble
 
 
 def regression_data():
@@ -105,3 +106,26 @@ def test_loss_function_by_name():
     assert loss_function("cross_entropy")(scores, labels).item() == pytest.approx(math.log(2))
     with pytest.raises(ValueError, match="loss must be one of"):
         loss_function("hinge")
+
+
+# --------------------------------------------------------------------------- accuracy at every step of train_ensemble
+
+
+def test_ensemble_records_each_networks_accuracy_before_each_update():
+    inputs, labels = spirals(20, 2, seed=0)
+    shorter = train_ensemble([2, 8, 2], "relu", [0, 4], inputs, labels, steps=10, learning_rate=0.05)
+    longer = train_ensemble([2, 8, 2], "relu", [0, 4], inputs, labels, steps=11, learning_rate=0.05)
+    for index, seed in enumerate([0, 4]):
+        assert len(longer.accuracies[index]) == 11
+        assert longer.accuracies[index][0] == accuracy(mlp([2, 8, 2], "relu", seed=seed), inputs, labels)
+        assert longer.accuracies[index][10] == accuracy(shorter.models[index], inputs, labels)
+        assert all(0.0 <= value <= 1.0 for value in longer.accuracies[index])
+
+
+def test_steps_to_accuracy_counts_from_one_and_says_none_when_never_reached():
+    ensemble = Ensemble(models=[], losses=[], seconds=0.0, accuracies=[[0.5, 0.7, 0.9, 0.8], [0.5, 0.6, 0.6, 0.6]])
+    assert ensemble.steps_to_accuracy(0.7) == [2, None]
+    assert ensemble.steps_to_accuracy(0.5) == [1, 1]
+    assert ensemble.steps_to_accuracy(0.95) == [None, None]
+    with pytest.raises(TypeError):
+        ensemble.steps_to_accuracy("high")
