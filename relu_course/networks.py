@@ -59,7 +59,7 @@ INITS = ("pytorch", "he", "xavier", "lecun")
 
 def mlp(
     layer_sizes: Sequence[int],
-    activation: str = "relu",
+    activation: str | Callable[[], nn.Module] = "relu",
     *,
     init: str = "pytorch",
     seed: int | None = None,
@@ -75,8 +75,10 @@ def mlp(
     ----------
     layer_sizes : sequence of int
         Widths from input to output, at least two entries, each >= 1.
-    activation : str, default "relu"
-        A name from ``ACTIVATION_MODULES``.
+    activation : str or callable, default "relu"
+        A name from ``ACTIVATION_MODULES``, or a function without arguments that returns
+        a new activation layer, e.g. ``functools.partial(nn.LeakyReLU, 0.2)`` for a
+        Leaky ReLU of slope 0.2.
     init : {"pytorch", "he", "xavier", "lecun"}, default "pytorch"
         How to draw the weights:
 
@@ -101,7 +103,7 @@ def mlp(
     nn.Sequential
     """
     sizes = _check_layer_sizes(layer_sizes)
-    activation = choice(activation, "activation", tuple(ACTIVATION_MODULES))
+    make_activation = _activation_factory(activation)
     init = choice(init, "init", INITS)
     dtype = float_dtype(dtype)
     with torch.random.fork_rng(devices=[]):
@@ -113,8 +115,28 @@ def mlp(
             _initialise(linear, init)
             layers.append(linear)
             if index < len(sizes) - 2:
-                layers.append(ACTIVATION_MODULES[activation]())
+                layers.append(_new_activation_layer(make_activation))
     return nn.Sequential(*layers).to(dtype)
+
+
+def _activation_factory(activation: object) -> Callable[[], nn.Module]:
+    """What builds ``mlp``'s activation layers: a class from ``ACTIVATION_MODULES`` or the caller's function."""
+    if isinstance(activation, str):
+        return ACTIVATION_MODULES[choice(activation, "activation", tuple(ACTIVATION_MODULES))]
+    if callable(activation):
+        return activation
+    raise TypeError(
+        "activation must be a name from networks.ACTIVATION_MODULES or a function that returns an "
+        f"nn.Module, got {type(activation).__name__} {activation!r}."
+    )
+
+
+def _new_activation_layer(make_activation: Callable[[], nn.Module]) -> nn.Module:
+    """One new activation layer; a clear error when the function gives something else."""
+    layer = make_activation()
+    if not isinstance(layer, nn.Module):
+        raise TypeError(f"the activation function must return an nn.Module, got {type(layer).__name__}.")
+    return layer
 
 
 def _check_layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
@@ -254,7 +276,7 @@ def deep_mlp(
     *,
     inputs: int = 2,
     outputs: int = 2,
-    activation: str = "relu",
+    activation: str | Callable[[], nn.Module] = "relu",
     init: str = "he",
     weight_scale: float = 1.0,
     seed: int = 0,
@@ -274,8 +296,9 @@ def deep_mlp(
         Units per hidden layer, >= 1.
     inputs, outputs : int
         Input and output widths, >= 1.
-    activation : str, default "relu"
-        A name from ``networks.ACTIVATION_MODULES``.
+    activation : str or callable, default "relu"
+        A name from ``networks.ACTIVATION_MODULES``, or a function that returns a new
+        activation layer (see ``mlp``).
     init : {"pytorch", "he", "xavier", "lecun"}, default "he"
         The weight initialization (see ``networks.mlp``).
     weight_scale : float, default 1.0

@@ -189,6 +189,7 @@ class Ensemble:
     accuracies : list of list of float
         ``accuracies[j][s]``: the training accuracy of network j at step s + 1, before
         that step's update (the fraction of its inputs whose highest score is the label).
+        Empty for networks trained for regression.
     """
 
     models: list[nn.Sequential]
@@ -209,6 +210,8 @@ class Ensemble:
         is the same on every machine for the same arithmetic.
         """
         threshold = real_number(threshold, "threshold")
+        if not self.accuracies:
+            raise ValueError("no accuracies were recorded: these networks were trained for regression (mse).")
         return [
             next((step for step, value in enumerate(member, start=1) if value >= threshold), None)
             for member in self.accuracies
@@ -217,7 +220,7 @@ class Ensemble:
 
 def train_ensemble(
     layer_sizes: Sequence[int],
-    activation: str,
+    activation: str | Callable[[], nn.Module],
     seeds: Sequence[int],
     inputs: torch.Tensor,
     labels: torch.Tensor,
@@ -226,34 +229,41 @@ def train_ensemble(
     learning_rate: float = 1e-2,
     init: str = "pytorch",
     dtype: torch.dtype = torch.float32,
+    loss: str = "cross_entropy",
 ) -> Ensemble:
-    """Train one classifier per seed, all at once, with full-batch Adam and cross-entropy.
+    """Train one network per seed, all at once, with full-batch Adam.
 
     Network j starts as ``networks.mlp(layer_sizes, activation, init=init, seed=seeds[j])``.
     The networks' parameters are stacked along a new first axis, and the networks run
     side by side through batched matrix products (``torch.baddbmm``). The loss is the sum
     of the networks' cross-entropies, so each network's gradient is its own, and Adam
     updates every number separately. The result is the same as ``training.train(model,
-    inputs, labels, loss="cross_entropy", optimizer="adam", learning_rate=learning_rate,
+    inputs, labels, loss=loss, optimizer="adam", learning_rate=learning_rate,
     steps=steps)`` for each network alone (up to rounding: bit for bit on the machine the
     tests ran on), in much less time: a small network's training time goes mostly into
     the fixed cost of each PyTorch operation, and here one operation serves all networks.
 
     All networks may learn the same data, or each its own dataset (of the same size):
-    pass ``inputs`` of shape (k, n, d) and ``labels`` of shape (k, n) for k networks.
+    pass ``inputs`` of shape (k, n, d) and ``labels`` of shape (k, n) for k networks
+    (for ``loss="mse"``: targets of shape (k, n, outputs)).
 
     Parameters
     ----------
     layer_sizes : sequence of int
         Widths from input to output, as for ``networks.mlp``.
-    activation : str
-        A name ``networks.mlp`` knows, e.g. ``"gelu"``.
+    activation : str or callable
+        What ``networks.mlp`` accepts: a name, e.g. ``"gelu"``, or a function that
+        returns a new activation layer without parameters, e.g.
+        ``functools.partial(nn.LeakyReLU, 0.2)``.
     seeds : sequence of int
         One seed per network, at least one; a seed may repeat (e.g. with other data).
     inputs : Tensor, shape (n, layer_sizes[0]) or (k, n, layer_sizes[0])
         One dataset for all networks, or one per network (k = len(seeds)).
-    labels : Tensor of int, shape (n,) or (k, n)
-        Classes 0, ..., layer_sizes[-1] - 1, shaped like ``inputs`` without its last axis.
+    labels : Tensor
+        For ``loss="cross_entropy"``: classes 0, ..., layer_sizes[-1] - 1, of dtype
+        int64, shaped like ``inputs`` without its last axis. For ``loss="mse"``: the
+        regression targets, of ``dtype`` and shape (n, layer_sizes[-1]) or
+        (k, n, layer_sizes[-1]).
     steps : int, default 200
         Updates, >= 1.
     learning_rate : float, default 1e-2
@@ -262,19 +272,24 @@ def train_ensemble(
         Weight initialization, as for ``networks.mlp``.
     dtype : torch.dtype, default torch.float32
         Type of the parameters, as for ``networks.mlp``; ``inputs`` must have it too.
+    loss : {"cross_entropy", "mse"}, default "cross_entropy"
+        Classification, or regression with the mean squared error of each network.
 
     Returns
     -------
     Ensemble
-        The trained networks, their losses and training accuracies at every step, and
-        the time taken.
+        The trained networks, their losses at every step (and, for classification,
+        their training accuracies), and the time taken.
     """
     seeds = [whole_number(seed, "every seed") for seed in seeds]
     if not seeds:
         raise ValueError("seeds must name at least one seed.")
     steps = whole_number(steps, "steps", minimum=1)
     learning_rate = positive_number(learning_rate, "learning_rate")
-    per_network = _check_classification_data(inputs, labels, len(seeds))
+    loss = choice(loss, "loss", _ENSEMBLE_LOSSES)
+    classification = loss == "cross_entropy"
+    check_data = _check_classification_data if classification else _check_regression_data
+    per_network = check_data(inputs, labels, len(seeds))
     models = [mlp(layer_sizes, activation, init=init, seed=seed, dtype=dtype) for seed in seeds]
     if inputs.dtype != dtype:
         raise TypeError(f"inputs have dtype {inputs.dtype} but the networks {dtype}: make both the same.")
@@ -283,29 +298,45 @@ def train_ensemble(
     for layer in layers:
         if not isinstance(layer, (nn.Linear, nn.PReLU)) and any(True for _ in layer.parameters()):
             raise TypeError(f"train_ensemble cannot run the layer {type(layer).__name__}: it has parameters.")
+    if not classification and labels.dtype != dtype:
+        raise TypeError(f"targets have dtype {labels.dtype} but the networks {dtype}: make both the same.")
     batch = inputs if per_network else inputs.expand(len(seeds), -1, -1)  # (networks, n, d)
-    stacked_labels = (labels if per_network else labels.expand(len(seeds), -1)).reshape(-1)
+    targets = labels if per_network else labels.expand(len(seeds), *labels.shape)  # (networks, n[, out])
     optimizer = torch.optim.Adam(parameters.values(), lr=learning_rate)
     losses: list[list[float]] = [[] for _ in seeds]
-    accuracies: list[list[float]] = [[] for _ in seeds]
-    stacked_targets = stacked_labels.reshape(len(seeds), -1)
+    accuracies: list[list[float]] = [[] for _ in seeds] if classification else []
     start = time.perf_counter()
     for _ in range(steps):
         optimizer.zero_grad()
-        scores = _run_stacked(layers, parameters, batch)  # (networks, n, classes)
-        per_example = F.cross_entropy(scores.reshape(-1, scores.shape[-1]), stacked_labels, reduction="none")
-        member_losses = per_example.reshape(len(seeds), -1).mean(dim=1)  # each network's mean loss
+        outputs = _run_stacked(layers, parameters, batch)  # (networks, n, outputs)
+        member_losses = _member_losses(outputs, targets, classification)
         member_losses.sum().backward()
         optimizer.step()
-        correct = (scores.detach().argmax(dim=-1) == stacked_targets).to(scores.dtype).mean(dim=1)
         for record, value in zip(losses, member_losses.tolist()):
             record.append(value)
-        for record, value in zip(accuracies, correct.tolist()):
-            record.append(value)
+        if classification:
+            correct = (outputs.detach().argmax(dim=-1) == targets).to(outputs.dtype).mean(dim=1)
+            for record, value in zip(accuracies, correct.tolist()):
+                record.append(value)
     seconds = time.perf_counter() - start
     for index, model in enumerate(models):
         model.load_state_dict({name: stacked[index].detach().clone() for name, stacked in parameters.items()})
     return Ensemble(models=models, losses=losses, seconds=seconds, accuracies=accuracies)
+
+
+_ENSEMBLE_LOSSES = ("cross_entropy", "mse")
+
+
+def _member_losses(outputs: torch.Tensor, targets: torch.Tensor, classification: bool) -> torch.Tensor:
+    """Each network's mean loss, shape (networks,).
+
+    ``outputs`` has shape (networks, n, outputs); ``targets`` (networks, n) class indices
+    for the cross-entropy, or (networks, n, outputs) values for the mean squared error.
+    """
+    if classification:
+        per_example = F.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1), reduction="none")
+        return per_example.reshape(len(outputs), -1).mean(dim=1)
+    return (outputs - targets).pow(2).mean(dim=(1, 2))
 
 
 def _run_stacked(layers: list[nn.Module], parameters: Mapping[str, torch.Tensor], batch: torch.Tensor) -> torch.Tensor:
@@ -335,6 +366,23 @@ def _run_stacked(layers: list[nn.Module], parameters: Mapping[str, torch.Tensor]
         else:  # an activation without parameters, elementwise
             batch = layer(batch)
     return batch
+
+
+def _check_regression_data(inputs: object, targets: object, networks: int) -> bool:
+    """Check the data of ``train_ensemble(loss="mse")``; True when each network has its own dataset."""
+    if not isinstance(inputs, torch.Tensor) or not isinstance(targets, torch.Tensor):
+        raise TypeError(
+            f"inputs and targets must be torch.Tensors, got {type(inputs).__name__} and {type(targets).__name__}."
+        )
+    per_network = inputs.ndim == 3
+    shapes_agree = targets.ndim == inputs.ndim and targets.shape[:-1] == inputs.shape[:-1]
+    if inputs.ndim not in (2, 3) or not shapes_agree or (per_network and len(inputs) != networks):
+        raise ValueError(
+            f"for {networks} network(s), inputs must have shape (n, d) with targets (n, outputs), or "
+            f"({networks}, n, d) with targets ({networks}, n, outputs); got {tuple(inputs.shape)} and "
+            f"{tuple(targets.shape)}."
+        )
+    return per_network
 
 
 def _check_classification_data(inputs: object, labels: object, networks: int) -> bool:

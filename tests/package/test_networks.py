@@ -22,6 +22,16 @@ def test_mlp_activation_by_name():
         mlp([2, 3, 1], activation="sigmoidal")
 
 
+def test_mlp_activation_by_function_builds_a_new_layer_each_time():
+    model = mlp([2, 3, 3, 1], activation=lambda: nn.LeakyReLU(0.3))
+    assert [model[1].negative_slope, model[3].negative_slope] == [0.3, 0.3]
+    assert model[1] is not model[3]
+    with pytest.raises(TypeError, match="must return an nn.Module"):
+        mlp([2, 3, 1], activation=lambda: torch.relu)
+    with pytest.raises(TypeError, match="a name from networks.ACTIVATION_MODULES"):
+        mlp([2, 3, 1], activation=3)
+
+
 def test_mlp_seed_is_reproducible_and_leaves_the_global_state_alone():
     torch.manual_seed(123)
     expected_next = torch.rand(1)

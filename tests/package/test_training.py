@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
+import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from relu_course.datasets import spirals
 from relu_course.networks import mlp
@@ -129,3 +132,63 @@ def test_steps_to_accuracy_counts_from_one_and_says_none_when_never_reached():
     assert ensemble.steps_to_accuracy(0.95) == [None, None]
     with pytest.raises(TypeError):
         ensemble.steps_to_accuracy("high")
+
+
+# --------------------------------------------------------------------------- train_ensemble for regression
+
+
+def _curve(points=32, dtype=torch.float64):
+    x = torch.linspace(-2, 2, points, dtype=dtype).reshape(-1, 1)
+    return x, torch.sin(2 * x)
+
+
+def test_a_regression_ensemble_equals_training_each_network_alone():
+    x, y = _curve()
+    ensemble = train_ensemble(
+        [1, 8, 1], "tanh", [0, 2], x, y, steps=20, learning_rate=0.02, dtype=torch.float64, loss="mse"
+    )
+    assert ensemble.accuracies == []
+    for seed, model, losses in zip([0, 2], ensemble.models, ensemble.losses):
+        alone = mlp([1, 8, 1], "tanh", seed=seed, dtype=torch.float64)
+        history = train(alone, x, y, loss="mse", learning_rate=0.02, steps=20)
+        np.testing.assert_allclose(losses, history.losses, rtol=1e-12)
+        for ours, theirs in zip(model.parameters(), alone.parameters()):
+            torch.testing.assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="regression"):
+        ensemble.steps_to_accuracy(0.9)
+
+
+def test_a_regression_ensemble_with_one_target_per_network():
+    x, y = _curve()
+    targets = torch.stack([y, -y])
+    inputs = torch.stack([x, x])
+    ensemble = train_ensemble([1, 8, 1], "relu", [0, 0], inputs, targets, steps=5, dtype=torch.float64, loss="mse")
+    assert not torch.equal(ensemble.models[0][0].weight, ensemble.models[1][0].weight)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "phrase"),
+    [
+        ({"labels": torch.zeros(32, dtype=torch.int64)}, ValueError, "targets"),
+        ({"labels": torch.zeros(31, 1, dtype=torch.float64)}, ValueError, "targets"),
+        ({"labels": torch.zeros(32, 1, dtype=torch.float32)}, TypeError, "dtype"),
+        ({"labels": [0.0] * 32}, TypeError, "torch.Tensor"),
+        ({"loss": "hinge"}, ValueError, "loss"),
+    ],
+)
+def test_a_regression_ensemble_explains_bad_data(change, error, phrase):
+    x, y = _curve()
+    arguments = {"layer_sizes": [1, 4, 1], "activation": "relu", "seeds": [0], "inputs": x, "labels": y}
+    arguments.update({"loss": "mse", **change})
+    with pytest.raises(error, match=phrase):
+        train_ensemble(**arguments, steps=1, dtype=torch.float64)
+
+
+def test_an_ensemble_takes_an_activation_with_an_argument():
+    inputs, labels = spirals(20, 2, seed=0)
+    leaky = functools.partial(nn.LeakyReLU, 0.2)
+    ensemble = train_ensemble([2, 8, 2], leaky, [0], inputs, labels, steps=10, learning_rate=0.02)
+    alone = mlp([2, 8, 2], leaky, seed=0)
+    assert alone[1].negative_slope == 0.2
+    history = train(alone, inputs, labels, loss="cross_entropy", learning_rate=0.02, steps=10)
+    np.testing.assert_allclose(ensemble.losses[0], history.losses, rtol=1e-5, atol=1e-7)
