@@ -74,7 +74,7 @@ class ReluExpansion:
 def relu_expansion(knots_x: ArrayLike, knots_y: ArrayLike) -> ReluExpansion:
     """Write the piecewise-linear function through the knots as a sum of ReLUs.
 
-    Used in: Chapter 1 (§1.6).
+    Used in: Chapter 1 (§1.4).
 
     Parameters
     ----------
@@ -107,7 +107,7 @@ def relu_interpolant(
 ) -> ReluExpansion:
     """Approximate ``function`` on [start, stop] with ``units`` ReLU units.
 
-    Used in: Chapter 1 (§1.6).
+    Used in: Chapter 1 (§1.4); Chapter 4 (§4.11).
 
     The result interpolates ``function`` at ``units + 1`` equally spaced knots.
 

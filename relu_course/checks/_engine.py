@@ -23,7 +23,7 @@ import numbers
 import random
 import textwrap
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,6 +231,24 @@ def _close(got: float, expected: float, rtol: float, atol: float = 0.0) -> bool:
     return abs(got - expected) <= atol + rtol * abs(expected)
 
 
+# ------------------------------------------------------------------ naming the likely mistake
+
+
+def _likely_mistake(
+    got: float, expected: float, mistakes: Iterable[tuple[float, str]], *, rtol: float, atol: float = 0.0
+) -> str | None:
+    """The hint of the first known mistake whose value ``got`` matches, or None.
+
+    ``mistakes`` pairs the value a typical slip would give (e.g. the variance where the
+    standard deviation was asked) with the hint that names it. A mistake whose value
+    equals ``expected`` for this case is skipped: it cannot be told apart here.
+    """
+    for value, hint in mistakes:
+        if not _close(value, expected, rtol, atol) and _close(got, value, rtol, atol):
+            return hint
+    return None
+
+
 # ------------------------------------------------------------------ predictions
 
 #: The marker a prediction check carries, so that tools can tell it takes a number, not code.
@@ -251,6 +269,7 @@ def _run_prediction_check(
     rtol: float,
     what: str,
     hint: str,
+    mistakes: Iterable[tuple[float, str]] = (),
 ) -> bool:
     """Compare the learner's predicted number with a measurement; print the verdict; True if close.
 
@@ -276,6 +295,9 @@ def _run_prediction_check(
         What was predicted, e.g. "the mean square after 10 layers".
     hint : str
         One sentence that points to the derivation.
+    mistakes : iterable of (float, str)
+        Values that typical slips give, each with a hint that names the slip; a failing
+        prediction close to one of them (within ``rtol``) gets that hint instead of ``hint``.
     """
 
     def body() -> str:
@@ -286,7 +308,8 @@ def _run_prediction_check(
         direction = "too high" if value > measured else "too low"
         factor = abs(value / measured) if measured != 0 and value != 0 else math.inf
         size = f"about {factor:.2g} times the measurement" if math.isfinite(factor) and factor > 0 else "far off"
-        raise _Failed(f"your prediction {_number(value)} for {what} is {direction} ({size}). {hint}")
+        named = _likely_mistake(value, measured, mistakes, rtol=rtol)
+        raise _Failed(f"your prediction {_number(value)} for {what} is {direction} ({size}). {named or hint}")
 
     return _run(name, body)
 

@@ -42,6 +42,7 @@ def _relu_hint(x: float, parameters: dict[str, float]) -> str:
 _RELU = _Elementwise(
     "relu",
     activations.relu,
+    nan=True,
     keep_float_dtype=True,
     integer_result_ok=True,
     hint=_relu_hint,
@@ -53,9 +54,11 @@ def relu(function: Callable[[np.ndarray], np.ndarray]) -> bool:
 
     The task: any shape, no Python loops, the input left unchanged, a new array of
     the same shape returned; float input keeps its dtype (float32 stays float32);
-    integer input may give integers or floats. Inputs are finite; the sign of a zero
-    result does not matter (``np.maximum(x, 0)`` and ``np.where(x > 0, x, 0)`` are
-    both right).
+    integer input may give integers or floats. NaN in gives NaN out, so the spellings
+    that hide NaN fail (``np.where(x > 0, x, 0)``, ``np.fmax(x, 0)``, ``max(0, v)``
+    per element: each turns NaN into 0), while ``np.maximum(x, 0)`` and
+    ``np.where(x < 0, 0, x)`` pass. The other inputs are finite; the sign of a zero
+    result does not matter.
     """
     return _run_elementwise(_RELU, function)
 
@@ -68,6 +71,7 @@ def _abs_hint(x: float, parameters: dict[str, float]) -> str:
 _ABS = _Elementwise(
     "abs_from_relu",
     lambda x: np.abs(x),
+    nan=True,
     keep_float_dtype=True,
     integer_result_ok=True,
     hint=_abs_hint,
@@ -92,7 +96,7 @@ def _hat_hint(x: float, parameters: dict[str, float]) -> str:
     )
 
 
-_HAT = _Elementwise("hat", _hat_values, keep_float_dtype=True, integer_result_ok=True, hint=_hat_hint)
+_HAT = _Elementwise("hat", _hat_values, nan=True, keep_float_dtype=True, integer_result_ok=True, hint=_hat_hint)
 
 
 def hat(function: Callable[[np.ndarray], np.ndarray]) -> bool:

@@ -1,7 +1,12 @@
 """Checks for the exercises of Chapter 3, why ReLU trains deep networks.
 
-``he_normal`` checks He initialization written by hand; ``rms_per_layer`` and
-``output_gradient_norms`` per-layer measurements taken with hooks.
+``he_normal`` checks He initialization written by hand; ``relu_mean`` and
+``relu_mean_square`` the two moments of relu(Z) for a normal Z, derived by hand;
+``rms_per_layer`` and ``output_gradient_norms`` per-layer measurements taken with hooks.
+The ``predict_*`` checks take the number an "explain" question asks to predict and
+compare it with their own measurement: the factor per layer of the mean square with
+Xavier's and PyTorch's default weights, the factor per layer of the gradient on its way
+back, and the fractions of units and of paths that are on in a deep ReLU network.
 """
 
 from __future__ import annotations
@@ -10,10 +15,11 @@ import copy
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
-from relu_course import diagnostics, networks
+from relu_course import depth, diagnostics, networks
 from relu_course.checks._engine import (
     _as_float,
     _as_list,
@@ -22,8 +28,12 @@ from relu_course.checks._engine import (
     _close,
     _Failed,
     _kind,
+    _likely_mistake,
+    _number,
     _run_function_check,
+    _run_prediction_check,
     _snapshot,
+    prediction_check,
 )
 from relu_course.hooks import layer_values
 
@@ -39,16 +49,16 @@ def _statistics(values: torch.Tensor) -> tuple[float, float, float]:
 
 def _std_hint(std: float, fan_in: int, fan_out: int) -> str:
     """Name the formula a wrong standard deviation most likely came from."""
-    candidates = {
-        "sqrt(2 / fan_out): you used fan_out; fan_in is in_features, weight.shape[1]": math.sqrt(2 / fan_out),
-        "sqrt(2 / (fan_in + fan_out)), Xavier (Glorot) initialization": math.sqrt(2 / (fan_in + fan_out)),
-        "sqrt(1 / (3 fan_in)), nn.Linear's default": math.sqrt(1 / (3 * fan_in)),
-        "sqrt(1 / fan_in), without He's factor 2": math.sqrt(1 / fan_in),
-        "2 / fan_in: that is the variance; the standard deviation is its square root": 2 / fan_in,
-    }
-    for name, value in candidates.items():
-        if abs(std / value - 1) < 0.05:
-            return f"Hint: that is {name}."
+    mistakes = [
+        (math.sqrt(2 / fan_out), "sqrt(2 / fan_out): you used fan_out; fan_in is in_features, weight.shape[1]"),
+        (math.sqrt(2 / (fan_in + fan_out)), "sqrt(2 / (fan_in + fan_out)), Xavier (Glorot) initialization"),
+        (math.sqrt(1 / (3 * fan_in)), "sqrt(1 / (3 fan_in)), nn.Linear's default"),
+        (math.sqrt(1 / fan_in), "sqrt(1 / fan_in), without He's factor 2"),
+        (2 / fan_in, "2 / fan_in: that is the variance; the standard deviation is its square root"),
+    ]
+    named = _likely_mistake(std, math.sqrt(2 / fan_in), mistakes, rtol=0.05)
+    if named:
+        return f"Hint: that is {named}."
     return "Hint: He initialization draws W from N(0, 2 / fan_in): standard deviation sqrt(2 / fan_in)."
 
 
@@ -239,3 +249,330 @@ def _check_output_gradient_norms(function: Callable[..., object]) -> str:
             function, name, model, (inputs, targets), _output_gradient_norms_reference, 1e-12, _OUTPUT_GRADIENT_HINT
         )
     return f"all {len(cases)} hidden models passed (nested Sequential, sigmoid), no hooks left."
+
+
+# =========================================================================== the two moments of relu(Z), derived
+
+_SIGMAS = (1.0, 3.0, 0.5, 2.0, 1e-3, 1e3)  # simplest first; sigma = 1 cannot tell sigma from sigma**2
+_MOMENT_RTOL = 1e-6
+
+
+def _relu_gaussian_moment(sigma: float, power: int) -> float:
+    """E[relu(Z)**power] for Z ~ N(0, sigma**2), by numerical integration.
+
+    E[relu(Z)**k] = sigma**k * integral from 0 to inf of u**k phi(u) du, with phi the
+    standard normal density. Beyond u = 16 the integrand is below 1e-50, so Gauss-Legendre
+    quadrature with 80 nodes on [0, 16] gives the integral to rounding error. This does
+    not use the closed forms that the learner derives.
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(80)
+    u = 8.0 * (nodes + 1.0)  # [-1, 1] -> [0, 16]
+    density = np.exp(-0.5 * u * u) / math.sqrt(2.0 * math.pi)
+    return sigma**power * 8.0 * float(np.sum(weights * u**power * density))
+
+
+_Mistake = tuple[Callable[[float], float], str]
+
+_MEAN_MISTAKES: tuple[_Mistake, ...] = (
+    (
+        lambda s: s * math.sqrt(2.0 / math.pi),
+        "that is E[|Z|], the integral over both halves of the line; relu(Z) is 0 on the negative half",
+    ),
+    (
+        lambda s: s**2 / math.sqrt(2.0 * math.pi),
+        "that grows like sigma**2; relu(c z) = c relu(z) for c > 0, so E[relu(Z)] grows like sigma",
+    ),
+    (
+        lambda s: 1.0 / math.sqrt(2.0 * math.pi),
+        "that does not change with sigma; relu(c z) = c relu(z) for c > 0, so E[relu(Z)] grows like sigma",
+    ),
+    (
+        lambda s: 0.4 * s,
+        "0.4 rounds the exact constant; compute it with math.sqrt and math.pi",
+    ),
+    (
+        lambda s: s / (2.0 * math.pi),
+        "the normal density's constant is 1 / (sigma sqrt(2 pi)): keep the square root",
+    ),
+    (
+        lambda s: 0.0,
+        "relu(Z) is never negative and is positive half of the time, so its mean is positive",
+    ),
+)
+_MEAN_HINT = (
+    "E[relu(Z)] is the integral from 0 to infinity of z p(z) dz, with p the density of N(0, sigma**2); "
+    "-sigma**2 exp(-z**2 / (2 sigma**2)) is an antiderivative of z exp(-z**2 / (2 sigma**2))."
+)
+
+_MEAN_SQUARE_MISTAKES: tuple[_Mistake, ...] = (
+    (
+        lambda s: s**2,
+        "that is E[Z**2] = sigma**2; relu(Z)**2 is 0 on the negative half, which holds half of it",
+    ),
+    (
+        lambda s: s / 2.0,
+        "that grows like sigma; relu(Z)**2 grows like sigma**2 (relu(c z)**2 = c**2 relu(z)**2 for c > 0)",
+    ),
+    (
+        lambda s: 0.5,
+        "that does not change with sigma; relu(Z)**2 grows like sigma**2",
+    ),
+    (
+        lambda s: s**2 / (2.0 * math.pi),
+        "that is (E[relu(Z)])**2, the square of the mean; the mean of the square is larger",
+    ),
+    (
+        lambda s: s**2 / 2.0 - s**2 / (2.0 * math.pi),
+        "that is Var(relu(Z)) = E[relu(Z)**2] - (E[relu(Z)])**2; the task asks for E[relu(Z)**2] itself",
+    ),
+    (
+        lambda s: s**2 / 4.0,
+        "that halves twice; z**2 p(z) is symmetric about 0, so the half z > 0 holds exactly half of E[Z**2]",
+    ),
+    (
+        lambda s: s / math.sqrt(2.0),
+        "that is the root mean square sqrt(E[relu(Z)**2]); return the mean square itself",
+    ),
+)
+_MEAN_SQUARE_HINT = (
+    "z**2 p(z) is symmetric about 0 (p is the density of N(0, sigma**2)), and relu(Z)**2 equals Z**2 "
+    "where Z > 0 and 0 elsewhere: compare with E[Z**2] = sigma**2."
+)
+
+
+def relu_mean(function: Callable[[float], float]) -> bool:
+    """Check E[relu(Z)] for Z ~ N(0, sigma**2), derived by hand.
+
+    The task: ``relu_mean(sigma)`` returns E[relu(Z)] as a float, for every sigma > 0.
+    The check compares it, within a relative 1e-6, with the integral computed
+    numerically, for sigma from 1e-3 to 1e3, and names the usual mistakes (E[abs(Z)],
+    sigma**2 for sigma, a rounded constant).
+    """
+    return _run_function_check(
+        "relu_mean", function, lambda answer: _check_moment(answer, 1, _MEAN_MISTAKES, _MEAN_HINT)
+    )
+
+
+def relu_mean_square(function: Callable[[float], float]) -> bool:
+    """Check E[relu(Z)**2] for Z ~ N(0, sigma**2), derived by hand.
+
+    The task: ``relu_mean_square(sigma)`` returns E[relu(Z)**2] as a float, for every
+    sigma > 0. The check compares it, within a relative 1e-6, with the integral computed
+    numerically, for sigma from 1e-3 to 1e3, and names the usual mistakes (E[Z**2]
+    without the half, sigma for sigma**2, the variance or the squared mean instead).
+    """
+    return _run_function_check(
+        "relu_mean_square",
+        function,
+        lambda answer: _check_moment(answer, 2, _MEAN_SQUARE_MISTAKES, _MEAN_SQUARE_HINT),
+    )
+
+
+def _check_moment(
+    function: Callable[..., object], power: int, mistakes: tuple[_Mistake, ...], default_hint: str
+) -> str:
+    """Every hidden sigma gives E[relu(Z)**power] within ``_MOMENT_RTOL``; the summary line."""
+    for sigma in _SIGMAS:
+        where = f"for sigma = {_number(sigma)}"
+        got = _as_float(_call(function, sigma, where=where), where)
+        expected = _relu_gaussian_moment(sigma, power)
+        if _close(got, expected, _MOMENT_RTOL):
+            continue
+        if not math.isfinite(got):
+            raise _Failed(f"returned {_number(got)} {where}; expected a finite number. Hint: {default_hint}")
+        raise _Failed(
+            f"wrong value {where}: your function returned {_number(got)}, {got / expected:.4g} times the exact "
+            f"value. Hint: {_moment_hint(got, sigma, expected, mistakes, default_hint)}"
+        )
+    return (
+        f"all {len(_SIGMAS)} hidden values of sigma passed (1e-3 to 1e3), within a relative "
+        f"{_MOMENT_RTOL:g} of the integral computed numerically."
+    )
+
+
+def _moment_hint(got: float, sigma: float, expected: float, mistakes: tuple[_Mistake, ...], default: str) -> str:
+    """The hint that names the mistake ``got`` most likely came from, else ``default``."""
+    named = _likely_mistake(got, expected, [(formula(sigma), hint) for formula, hint in mistakes], rtol=_MOMENT_RTOL)
+    return named + "." if named else default
+
+
+# =========================================================================== predictions: the explain questions
+
+_FACTOR_WIDTH, _FACTOR_LAYERS, _FACTOR_SEEDS = 256, 10, (0, 1, 2, 3)
+
+
+def _mean_square_factor(init: str) -> float:
+    """Measured factor by which one ReLU layer multiplies the mean square of the Linear outputs.
+
+    Four networks ``networks.mlp([256] * 11, init=init)`` in float64, every bias set to 0
+    (the question is about the weights), each fed 256 standard normal inputs. Each gives
+    (mean square of the 10th Linear output / mean square of the 1st) ** (1 / 9); the
+    result is their mean. It is about 1 / 2 for Xavier and 1 / 6 for PyTorch's default.
+    """
+    factors = []
+    for seed in _FACTOR_SEEDS:
+        model = networks.mlp([_FACTOR_WIDTH] * (_FACTOR_LAYERS + 1), init=init, seed=seed, dtype=torch.float64)
+        with torch.no_grad():
+            for module in model.modules():
+                if isinstance(module, nn.Linear):
+                    module.bias.zero_()
+        generator = torch.Generator().manual_seed(100 + seed)
+        inputs = torch.randn(256, _FACTOR_WIDTH, generator=generator, dtype=torch.float64)
+        rms = _rms_reference(model, inputs)
+        factors.append((rms[-1] / rms[0]) ** (2.0 / (len(rms) - 1)))
+    return sum(factors) / len(factors)
+
+
+_FORWARD_HINT = (
+    "Hint: E[z**2] of a layer is fan_in * Var(W) * E[relu(z')**2] of the layer before (Task 2 gives "
+    "E[relu(z')**2] / E[z'**2]). Give the factor of the mean square, not of the RMS."
+)
+
+
+@prediction_check
+def predict_xavier_factor(prediction: object) -> bool:
+    """Check the predicted factor by which a ReLU layer with Xavier's weights multiplies the mean square.
+
+    The prediction: with weights from N(0, 2 / (fan_in + fan_out)) on square layers and
+    biases 0, the factor by which one Linear + ReLU layer multiplies the mean square of
+    the Linear outputs. The check measures it (see ``_mean_square_factor``) and accepts
+    a prediction within 10 %.
+    """
+    return _run_prediction_check(
+        "predict_xavier_factor",
+        prediction,
+        lambda: _mean_square_factor("xavier"),
+        rtol=0.1,
+        what="the factor per layer of the mean square with Xavier's weights",
+        hint=_FORWARD_HINT,
+    )
+
+
+@prediction_check
+def predict_default_factor(prediction: object) -> bool:
+    """Check the predicted factor by which a ReLU layer with PyTorch's default weights multiplies the mean square.
+
+    The prediction: with ``nn.Linear``'s default weights, U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)), and the biases set to 0, the factor by which one Linear + ReLU layer
+    multiplies the mean square of the Linear outputs. The check measures it (see
+    ``_mean_square_factor``) and accepts a prediction within 10 %.
+    """
+    return _run_prediction_check(
+        "predict_default_factor",
+        prediction,
+        lambda: _mean_square_factor("pytorch"),
+        rtol=0.1,
+        what="the factor per layer of the mean square with PyTorch's default weights",
+        hint=_FORWARD_HINT + " U(-a, a) has variance a**2 / 3.",
+    )
+
+
+_GRADIENT_WIDTH, _GRADIENT_LAYERS, _GRADIENT_SEEDS = 64, 20, (10, 11, 12, 13)
+
+
+def _backward_factor() -> float:
+    """Measured factor by which the gradient norm is multiplied per layer on its way back.
+
+    Four networks ``networks.mlp([64] * 21)`` (ReLU, PyTorch's default initialization,
+    biases included) in float64, each with one batch of 256 standard normal inputs and
+    targets and the mean squared error. With g_l the norm of d loss / d output of
+    Linear layer l (``diagnostics.gradient_norms``), each gives (g_1 / g_20) ** (1 / 19);
+    the result is their mean, about sqrt(1 / 6).
+    """
+    factors = []
+    for seed in _GRADIENT_SEEDS:
+        model = networks.mlp([_GRADIENT_WIDTH] * (_GRADIENT_LAYERS + 1), seed=seed, dtype=torch.float64)
+        generator = torch.Generator().manual_seed(100 + seed)
+        inputs = torch.randn(256, _GRADIENT_WIDTH, generator=generator, dtype=torch.float64)
+        targets = torch.randn(256, _GRADIENT_WIDTH, generator=generator, dtype=torch.float64)
+        norms = _output_gradient_norms_reference(model, inputs, targets)
+        factors.append((norms[0] / norms[-1]) ** (1.0 / (len(norms) - 1)))
+    return sum(factors) / len(factors)
+
+
+@prediction_check
+def predict_gradient_factor(prediction: object) -> bool:
+    """Check the predicted factor by which the gradient norm shrinks per layer, ReLU with PyTorch's default init.
+
+    The prediction: in a deep ReLU network of width 64 with PyTorch's default
+    initialization, the factor by which the norm of d loss / d (a layer's output) is
+    multiplied from one layer to the one below it. The check measures it (see
+    ``_backward_factor``) and accepts a prediction within 10 %.
+    """
+    return _run_prediction_check(
+        "predict_gradient_factor",
+        prediction,
+        _backward_factor,
+        rtol=0.1,
+        what="the factor per layer of the gradient norm on its way back",
+        hint=(
+            "Hint: backward, each layer multiplies the gradient by W transposed and by relu' (1 where a unit is "
+            "on, else 0): its mean square changes by the forward factor of Task 3, its norm by the square root."
+        ),
+    )
+
+
+_ON_LAYERS, _ON_WIDTH, _ON_SEEDS = 10, 128, range(24)
+
+
+def _on_fractions() -> tuple[float, float]:
+    """Measured (units on at layer 10, paths all on through layers 1 to 10), for one input.
+
+    24 networks ``networks.deep_mlp(10, 128, init="he")`` (biases 0) in float64, each fed
+    64 standard normal inputs of 2 features. For input x and layer l, f_l(x) is the
+    fraction of the layer's units with output > 0 (``depth.active_fraction_per_input``);
+    the fraction of paths through layers 1 to 10 whose units are all on is
+    f_1(x) f_2(x) ... f_10(x). Both are averaged over the inputs and the networks.
+    """
+    units_on, paths_on = [], []
+    for seed in _ON_SEEDS:
+        model = networks.deep_mlp(_ON_LAYERS, _ON_WIDTH, init="he", seed=seed, dtype=torch.float64)
+        inputs = torch.randn(64, 2, generator=torch.Generator().manual_seed(100 + seed), dtype=torch.float64)
+        fractions = depth.active_fraction_per_input(model, inputs)  # (layer, input)
+        units_on.append(fractions[-1].mean())
+        paths_on.append(fractions.prod(axis=0).mean())
+    return float(np.mean(units_on)), float(np.mean(paths_on))
+
+
+@prediction_check
+def predict_units_on(prediction: object) -> bool:
+    """Check the predicted fraction of units of layer 10 that are on for one input (He initialization).
+
+    The prediction: in a ReLU network at He initialization, biases 0, the fraction of
+    the units of hidden layer 10 whose output is > 0 for a given input, on average. The
+    check measures it (see ``_on_fractions``) and accepts a prediction within 10 %.
+    """
+    return _run_prediction_check(
+        "predict_units_on",
+        prediction,
+        lambda: _on_fractions()[0],
+        rtol=0.1,
+        what="the fraction of the units of layer 10 on for one input",
+        hint=(
+            "Hint: given the outputs h of layer 9 (not all zero), a unit's pre-activation w . h is symmetric "
+            "about 0 (weights symmetric, biases 0). Is it more often negative in layer 10 than in layer 1?"
+        ),
+    )
+
+
+@prediction_check
+def predict_paths_on(prediction: object) -> bool:
+    """Check the predicted fraction of paths through 10 ReLU layers whose units are all on (He initialization).
+
+    The prediction: in a ReLU network at He initialization, biases 0, the fraction of
+    the paths from the input to layer 10 (one unit in each of the 10 layers) whose units
+    are all on for a given input, on average. The check measures it (see
+    ``_on_fractions``) and accepts a prediction within 25 % (a factor of 2 is far
+    outside: the sampling spread is about 5 %).
+    """
+    return _run_prediction_check(
+        "predict_paths_on",
+        prediction,
+        lambda: _on_fractions()[1],
+        rtol=0.25,
+        what="the fraction of paths through 10 layers all on for one input",
+        hint=(
+            "Hint: a path is all on when its unit in each of the 10 layers is on. For one input, the fraction "
+            "of such paths is the product of the 10 layers' fractions of units on."
+        ),
+    )

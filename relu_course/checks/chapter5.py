@@ -1,8 +1,11 @@
 """Checks for the exercises of Chapter 5, dead neurons.
 
 ``dead_unit_counts`` checks a dead-unit detector built with hooks; ``born_dead_fraction``
-the fraction of networks dead at initialization; ``revive`` a revival of dead units that
-keeps the network's output.
+the fraction of networks dead at initialization; ``born_dead_probability`` the formula
+for it at one input, derived by hand; ``revive`` a revival of dead units that keeps the
+network's output. The ``predict_*`` checks take the number an "explain" question asks to
+predict and compare it with their own measurement: the chance that a layer is all zero,
+the gradient of a dead unit, and the step at which revived units start to learn.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from relu_course import diagnostics, networks
+from relu_course import dead_neurons, diagnostics, networks
 from relu_course.checks._engine import (
     _as_float,
     _as_list,
@@ -24,9 +27,12 @@ from relu_course.checks._engine import (
     _close,
     _Failed,
     _hooks_left,
+    _likely_mistake,
     _number,
     _run_function_check,
+    _run_prediction_check,
     _snapshot,
+    prediction_check,
 )
 
 
@@ -301,3 +307,233 @@ def _dead_masks(model: nn.Sequential, inputs: torch.Tensor) -> list[torch.Tensor
             if isinstance(module, nn.Linear) and len(masks) < len(_relu_linear_pairs(model)):
                 masks.append((activation <= 0).all(dim=0))
     return masks
+
+
+# =========================================================================== the born-dead formula, derived
+
+_BORN_DEAD_SHAPES = ((3, 5), (2, 1), (2, 10), (4, 16), (1, 3), (6, 30), (10, 100), (50, 7))  # (width, depth)
+
+_BORN_DEAD_MISTAKES: tuple[tuple[Callable[[int, int], float], str], ...] = (
+    (
+        lambda w, L: (1.0 - 2.0**-w) ** L,
+        "that is the chance that the signal survives every layer; born dead is the other outcome",
+    ),
+    (
+        lambda w, L: 1.0 - (1.0 - 2.0**-L) ** w,
+        "you swapped width and depth: the units of one layer must all be off together",
+    ),
+    (
+        lambda w, L: L * 2.0**-w,
+        "adding the layers' chances counts twice the networks with two all-zero layers (and can exceed 1); "
+        "compute the chance that no layer is all zero instead",
+    ),
+    (
+        lambda w, L: 2.0 ** -(w * L),
+        "that is the chance that every layer is all zero; one all-zero layer is enough",
+    ),
+    (
+        lambda w, L: 2.0**-w,
+        "that is the chance for one layer; each of the depth layers is one more chance to die",
+    ),
+    (
+        lambda w, L: 1.0 - (1.0 - 2.0**-w) ** (L - 1),
+        "count every hidden layer: there are depth of them, each a chance to die",
+    ),
+    (
+        lambda w, L: 1.0 - (1.0 - 2.0**-w) ** (L + 1),
+        "count the hidden layers only: depth of them (the output layer has no ReLU)",
+    ),
+    (
+        lambda w, L: 1.0 - (1.0 - 1.0 / (2.0 * w)) ** L,
+        "all width units must be off together: multiply 1/2 width times, which is not 1 / (2 width)",
+    ),
+)
+_BORN_DEAD_HINT = (
+    "first the chance that one layer is all zero (every unit off, each with probability 1/2, independently), "
+    "then the chance that none of the depth layers is; born dead is the other outcome."
+)
+
+
+def born_dead_probability(function: Callable[[int, int], float]) -> bool:
+    """Check the chance that a random ReLU network is born dead at one input, derived by hand.
+
+    The task: ``born_dead_probability(width, depth)`` returns, as a float, the chance
+    that a network of ``depth`` hidden ReLU layers of ``width`` units, with weights drawn
+    symmetric about 0 and biases 0, has an all-zero layer at one fixed input x != 0. The
+    reference is :func:`relu_course.dead_neurons.born_dead_probability`; answers must
+    agree within a relative 1e-9 (or 1e-12 absolute, for the tiny probabilities of wide
+    layers). A failure names the mistake it most likely came from.
+    """
+    return _run_function_check("born_dead_probability", function, _check_born_dead_probabilities)
+
+
+def _check_born_dead_probabilities(function: Callable[..., Any]) -> str:
+    """Every hidden (width, depth) agrees with the package's formula; the summary line."""
+    for width, depth in _BORN_DEAD_SHAPES:
+        where = f"for width={width}, depth={depth}"
+        got = _as_float(_call(function, width, depth, where=where), where, "a probability")
+        expected = dead_neurons.born_dead_probability(width, depth)
+        if not _close(got, expected, 1e-9, 1e-12):
+            raise _Failed(
+                f"{where} expected {_number(expected)}, got {_number(got)}. "
+                f"Hint: {_born_dead_hint(got, width, depth, expected)}"
+            )
+    return (
+        f"all {len(_BORN_DEAD_SHAPES)} hidden (width, depth) pairs agree with "
+        "relu_course.dead_neurons.born_dead_probability."
+    )
+
+
+def _born_dead_hint(got: float, width: int, depth: int, expected: float) -> str:
+    """The hint that names the mistake ``got`` most likely came from, else the general one."""
+    candidates = [(formula(width, depth), hint) for formula, hint in _BORN_DEAD_MISTAKES]
+    named = _likely_mistake(got, expected, candidates, rtol=1e-9, atol=1e-15)
+    return named + "." if named else _BORN_DEAD_HINT
+
+
+# =========================================================================== predictions: the explain questions
+
+_LAYER_OFF_WIDTH, _LAYER_OFF_LAYERS, _LAYER_OFF_TRIALS = 4, 4, 20000
+
+
+def _layer_off_fraction() -> float:
+    """Measured chance that a layer of width 4 outputs all zeros, given an input that is not all zero.
+
+    ``dead_neurons.simulate_born_dead(4, 4, [[0.8, -1.3]], trials=20000, seed=5)`` draws
+    He-initialized networks with biases 0 and gives, for l = 1, ..., 4, the fraction c_l
+    of networks already all zero at layer l (c_0 = 0). Of the (1 - c_{l-1}) trials that
+    reach layer l with a non-zero signal, (c_l - c_{l-1}) die there; the result pools
+    the four layers: sum(c_l - c_{l-1}) / sum(1 - c_{l-1}), about 1/16.
+    """
+    collapsed = dead_neurons.simulate_born_dead(
+        _LAYER_OFF_WIDTH, _LAYER_OFF_LAYERS, [[0.8, -1.3]], trials=_LAYER_OFF_TRIALS, seed=5
+    )
+    before = [0.0, *collapsed[:-1]]
+    died = sum(after - previous for after, previous in zip(collapsed, before))
+    reached = sum(1.0 - previous for previous in before)
+    return died / reached
+
+
+@prediction_check
+def predict_layer_off(prediction: object) -> bool:
+    """Check the predicted chance that one ReLU layer of width 4 outputs all zeros for one input.
+
+    The prediction: weights symmetric about 0 (He initialization), biases 0, and an
+    input to the layer that is not all zero; the chance that all 4 units of the layer
+    output 0. The check measures it by simulation (see ``_layer_off_fraction``) and
+    accepts a prediction within 10 %.
+    """
+    return _run_prediction_check(
+        "predict_layer_off",
+        prediction,
+        _layer_off_fraction,
+        rtol=0.1,
+        what="the chance that a layer of width 4 is all zero for one input",
+        hint=(
+            "Hint: each unit's pre-activation w . h is symmetric about 0 and has its own row of weights, so "
+            "each unit is off with probability 1/2, independently of the others; the layer is all zero when every "
+            "unit is off."
+        ),
+    )
+
+
+def _dead_network() -> tuple[nn.Sequential, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """An MLP 2-12-12-1 in float64 with five units killed, its inputs, targets and dead masks."""
+    model = _network_with_dead_units([2, 12, 12, 1], {0: [1, 4, 9], 1: [2, 7]}, seed=7).double()
+    generator = torch.Generator().manual_seed(13)
+    inputs = torch.randn(64, 2, generator=generator, dtype=torch.float64)
+    targets = torch.randn(64, 1, generator=generator, dtype=torch.float64)
+    return model, inputs, targets, _dead_masks(model, inputs)
+
+
+def _mse_gradients(model: nn.Sequential, inputs: torch.Tensor, targets: torch.Tensor) -> list[nn.Linear]:
+    """One backward pass of the mean squared error; the hidden Linear layers, their .grad filled."""
+    model.zero_grad()
+    torch.nn.functional.mse_loss(model(inputs), targets).backward()
+    return [module for module in model if isinstance(module, nn.Linear)][:-1]
+
+
+def _dead_unit_gradient() -> float:
+    """Measured: the largest |gradient| of a dead unit's incoming weights or bias, one full batch.
+
+    The network of ``_dead_network``: five units killed by a bias of -50, the mean
+    squared error on 64 inputs. Exactly 0.0: relu' is 0 wherever a unit is off.
+    """
+    model, inputs, targets, masks = _dead_network()
+    largest = 0.0
+    for layer, mask in zip(_mse_gradients(model, inputs, targets), masks):
+        if mask.any():
+            largest = max(largest, layer.weight.grad[mask].abs().max().item(), layer.bias.grad[mask].abs().max().item())
+    return largest
+
+
+@prediction_check
+def predict_dead_unit_gradient(prediction: object) -> bool:
+    """Check the predicted gradient of a dead unit's incoming weights.
+
+    The prediction: the largest absolute value of the gradient of the loss with respect
+    to a dead unit's incoming weights and bias, over a full batch. The check measures it
+    (see ``_dead_unit_gradient``); the prediction must be exact.
+    """
+    return _run_prediction_check(
+        "predict_dead_unit_gradient",
+        prediction,
+        _dead_unit_gradient,
+        rtol=0.0,
+        what="the largest |gradient| of a dead unit's incoming weights",
+        hint=(
+            "Hint: a dead unit's pre-activation is <= 0 for every input, where relu' is 0; the chain rule "
+            "multiplies the gradient of its incoming weights by that slope for every example."
+        ),
+    )
+
+
+def _revival_step(steps: int = 5) -> float:
+    """Measured: the first gradient step after revival at which revived units' incoming weights get a gradient.
+
+    The network of ``_dead_network``, its dead units revived: incoming weights redrawn
+    from N(0, 2 / fan_in) (a generator seeded with 0), biases 0, outgoing weights 0. Then
+    plain SGD (learning rate 0.05) on the mean squared error; at steps 1, 2, ... the
+    gradient of the revived units' incoming weights is inspected before the update. The
+    number of the first step at which it is not all zero: 2. Infinity if none of the
+    first ``steps`` is.
+    """
+    model, inputs, targets, masks = _dead_network()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for (layer, following), mask in zip(_relu_linear_pairs(model), masks):
+            fan_in = layer.in_features
+            drawn = torch.randn(int(mask.sum()), fan_in, generator=generator, dtype=torch.float64)
+            layer.weight[mask] = drawn * (2.0 / fan_in) ** 0.5
+            layer.bias[mask] = 0.0
+            following.weight[:, mask] = 0.0
+    for step in range(1, steps + 1):
+        layers = _mse_gradients(model, inputs, targets)
+        if any(bool((layer.weight.grad[mask] != 0).any()) for layer, mask in zip(layers, masks)):
+            return float(step)
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter -= 0.05 * parameter.grad
+    return float("inf")
+
+
+@prediction_check
+def predict_revival_step(prediction: object) -> bool:
+    """Check the predicted step at which revived units first get a gradient on their incoming weights.
+
+    The prediction: after a revival that sets the outgoing weights of the revived units
+    to 0, number the gradient steps 1, 2, 3, ...; at which step is the gradient of the
+    revived units' incoming weights first not zero? The check measures it (see
+    ``_revival_step``); the prediction must be exact.
+    """
+    return _run_prediction_check(
+        "predict_revival_step",
+        prediction,
+        _revival_step,
+        rtol=0.0,
+        what="the first step at which the revived units' incoming weights get a gradient",
+        hint=(
+            "Hint: the gradient that reaches a unit is the next layer's gradient multiplied by the unit's outgoing "
+            "weights, and revive sets them to 0. At which step do they first differ from 0?"
+        ),
+    )

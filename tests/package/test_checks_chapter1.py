@@ -22,13 +22,14 @@ def relu_with_copy(x):
     return result
 
 
+# Each of these passes NaN on: nan < 0 and nan > 0 are both False, and NaN * 0 is NaN.
 RIGHT_RELUS = {
     "np.maximum(x, 0)": lambda x: np.maximum(x, 0),
-    "np.where(x > 0, x, 0)": lambda x: np.where(x > 0, x, 0),
+    "np.where(x < 0, 0, x)": lambda x: np.where(x < 0, 0, x),
+    "np.where(x <= 0, 0, x)": lambda x: np.where(x <= 0, 0, x),
     "x * (x > 0)": lambda x: x * (x > 0),
     "np.clip(x, 0, None)": lambda x: np.clip(x, 0, None),
     "np.maximum(x, 0.0)": lambda x: np.maximum(x, 0.0),
-    "np.fmax(x, 0)": lambda x: np.fmax(x, 0),
     "(x + np.abs(x)) / 2": lambda x: (x + np.abs(x)) / 2,
     "copy, then mask": relu_with_copy,
     "activations.relu": activations.relu,
@@ -38,6 +39,11 @@ RIGHT_RELUS = {
 @pytest.mark.parametrize("spelling", RIGHT_RELUS)
 def test_relu_accepts_every_right_spelling(spelling, capsys):
     assert_passes(checks.relu, RIGHT_RELUS[spelling], capsys)
+
+
+def test_relu_says_that_it_tried_nan(capsys):
+    checks.relu(lambda x: np.maximum(x, 0))
+    assert "NaN" in capsys.readouterr().out
 
 
 def relu_in_place(x):
@@ -62,6 +68,46 @@ def relu_with_vectorize(x):
 
 def relu_without_return(x):
     np.maximum(x, 0)
+
+
+def relu_keeping_the_positives(x):
+    result = x.copy()
+    result[~(result > 0)] = 0  # nan > 0 is False: NaN is set to 0
+    return result
+
+
+def relu_with_a_loop_max_0_first(x):
+    result = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        result[index] = max(0, x[index])  # max(0, nan) is 0, max(nan, 0) is nan
+    return result
+
+
+def relu_with_a_comprehension_max_0_first(x):
+    return np.array([max(0.0, value) for value in x.ravel()], dtype=x.dtype).reshape(x.shape)
+
+
+def relu_with_vectorize_max_0_first(x):
+    return np.vectorize(lambda value: max(0.0, value), otypes=[float])(x).astype(x.dtype)
+
+
+# Measured: these spellings turn NaN into 0. np.clip(x, 0, None), x * (x > 0) and the
+# masks x[x < 0] = 0 (on a copy) pass NaN on, and are right answers above.
+NAN_HIDING_RELUS = {
+    "np.where(x > 0, x, 0)": lambda x: np.where(x > 0, x, 0),
+    "np.fmax(x, 0)": lambda x: np.fmax(x, 0),
+    "copy, then zero where not x > 0": relu_keeping_the_positives,
+    "a for loop with max(0, value)": relu_with_a_loop_max_0_first,
+    "a comprehension with max(0.0, value)": relu_with_a_comprehension_max_0_first,
+    "np.vectorize with max(0.0, value)": relu_with_vectorize_max_0_first,
+}
+
+
+@pytest.mark.parametrize("spelling", NAN_HIDING_RELUS)
+def test_relu_rejects_every_spelling_that_hides_nan(spelling, capsys):
+    assert_fails(
+        checks.relu, NAN_HIDING_RELUS[spelling], capsys, "x = nan", "expected nan, got 0.0", "NaN in must give NaN out"
+    )
 
 
 WRONG_RELUS = {

@@ -5,7 +5,10 @@ The answers here are written independently of the solution notebooks.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,12 +94,213 @@ def test_gelu_tanh_and_its_derivative(capsys):
     )
 
 
-def test_silu_and_its_derivative(capsys):
-    assert_passes(checks.silu, lambda x: x / (1 + np.exp(-x)), capsys)
-    assert_passes(checks.silu, activations.silu, capsys)
-    assert_passes(checks.silu_grad, lambda x: (s := 1 / (1 + np.exp(-x))) * (1 + x * (1 - s)), capsys)
-    assert_fails(checks.silu, lambda x: x * np.exp(x) / (1 + np.exp(x)), capsys, "overflows")
-    assert_fails(checks.silu_grad, lambda x: (s := 1 / (1 + np.exp(-x))) * (1 - s), capsys, "s * (1 + x * (1 - s))")
+# --------------------------------------------------------------------------- He's variance for Leaky ReLU
+
+
+def std_from_torch(fan_in, negative_slope=0.01):
+    return torch.nn.init.calculate_gain("leaky_relu", negative_slope) / math.sqrt(fan_in)
+
+
+def test_leaky_he_std_accepts_right_answers(capsys):
+    assert_passes(
+        checks.leaky_he_std, lambda fan_in, negative_slope=0.01: (2 / (1 + negative_slope**2) / fan_in) ** 0.5, capsys
+    )
+    assert_passes(
+        checks.leaky_he_std, lambda fan_in, negative_slope=0.01: np.sqrt(2 / ((1 + negative_slope**2) * fan_in)), capsys
+    )
+    assert_passes(checks.leaky_he_std, std_from_torch, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (
+            lambda n, negative_slope=0.01: math.sqrt(2 / ((1 + negative_slope) * n)),
+            ["negative_slope=0.2", "1 + a instead of 1 + a²"],
+        ),
+        (lambda n, negative_slope=0.01: math.sqrt(2 / ((1 + negative_slope) ** 2 * n)), ["(1 + a)² instead of 1 + a²"]),
+        (lambda n, negative_slope=0.01: 2 / ((1 + negative_slope**2) * n), ["that is the variance", "square root"]),
+        (lambda n, negative_slope=0.01: math.sqrt(2 / n), ["negative_slope=1.0", "He's standard deviation for ReLU"]),
+        (lambda n, negative_slope=0.01: math.sqrt(1 / ((1 + negative_slope**2) * n)), ["the factor 2 is missing"]),
+        (lambda n, negative_slope=0.01: math.sqrt((1 + negative_slope**2) / (2 * n)), ["upside down"]),
+        (lambda n, negative_slope=0.01: math.sqrt(2 / (1 + negative_slope**2)) / n, ["not by fan_in"]),
+        (lambda n, negative_slope=0.01: math.sqrt(2 / (1 + negative_slope**2)), ["the gain alone"]),
+        (  # precedence: multiplies by fan_in
+            lambda n, negative_slope=0.01: math.sqrt(2 / (1 + negative_slope**2) * n),
+            ["fan_in=100", "(1 + a²) / 2"],
+        ),
+        (
+            lambda n, negative_slope=0.2: std_from_torch(n, negative_slope),
+            ["left at its default", "default negative_slope is 0.01"],
+        ),
+        (lambda n, negative_slope=0.01: torch.tensor(std_from_torch(n, negative_slope)), ["torch.Tensor", ".item()"]),
+        (lambda n, negative_slope=0.01: [std_from_torch(n, negative_slope)], ["a list of length 1"]),
+        (lambda n: std_from_torch(n), ["raised TypeError", "negative_slope"]),
+    ],
+)
+def test_leaky_he_std_rejects_wrong_answers(answer, phrases, capsys):
+    assert_fails(checks.leaky_he_std, answer, capsys, *phrases)
+
+
+def test_the_drift_prediction_passes_near_one_plus_a_squared(capsys):
+    for prediction in (1.04, 1 + 0.2**2, np.float64(1.04), torch.tensor(1.04, dtype=torch.float64), 1.035):
+        assert_passes(checks.predict_leaky_he_drift, prediction, capsys)
+
+
+@pytest.mark.parametrize(
+    ("prediction", "phrases"),
+    [
+        (1.0, ["too low", "fan_in · Var(W) = 2"]),  # "He keeps the mean square"
+        (1.2, ["too high"]),  # 1 + a
+        (0.52, ["too low"]),  # (1 + a²) / 2, without He's factor 2
+        (1.04**30, ["too high"]),  # over 30 layers, not one
+        (2.08, ["too high"]),  # 2 (1 + a²)
+    ],
+)
+def test_the_drift_prediction_rejects_wrong_factors(prediction, phrases, capsys):
+    assert_fails(checks.predict_leaky_he_drift, prediction, capsys, *phrases)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(0.0, 10.0).filter(lambda p: abs(p / 1.04 - 1) > 0.02))
+def test_the_drift_prediction_rejects_anything_two_percent_off(prediction):
+    assert checks.predict_leaky_he_drift(prediction) is False
+
+
+# --------------------------------------------------------------------------- SELU's fixed point
+
+
+def normal_cdf(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
+def exp_below_zero(k):
+    """E[exp(kZ); Z <= 0] for Z ~ N(0, 1)."""
+    return math.exp(k * k / 2) * normal_cdf(-k)
+
+
+def selu_moments_closed_form(lam, alpha):
+    mean = lam / math.sqrt(2 * math.pi) + lam * alpha * (exp_below_zero(1) - 0.5)
+    second = lam**2 / 2 + (lam * alpha) ** 2 * (exp_below_zero(2) - 2 * exp_below_zero(1) + 0.5)
+    return mean, second
+
+
+GRID = np.linspace(-14.0, 14.0, 56_001)
+
+
+def selu_moments_by_trapezoids(lam, alpha):
+    values = lam * np.where(GRID > 0, GRID, alpha * np.expm1(np.minimum(GRID, 0)))
+    density = np.exp(-(GRID**2) / 2) / np.sqrt(2 * np.pi)
+    return np.array([np.trapezoid(values * density, GRID), np.trapezoid(values**2 * density, GRID)])
+
+
+def selu_moments_by_sampling(lam, alpha):
+    z = np.random.default_rng(0).standard_normal(200_000)
+    values = lam * np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+    return values.mean(), (values**2).mean()
+
+
+def test_selu_moments_accepts_right_answers(capsys):
+    assert_passes(checks.selu_moments, selu_moments_closed_form, capsys)
+    assert_passes(checks.selu_moments, selu_moments_by_trapezoids, capsys)
+    assert_passes(checks.selu_moments, lambda lam, alpha: list(selu_moments_closed_form(lam, alpha)), capsys)
+
+
+def selu_mean_and_variance(lam, alpha):
+    mean, second = selu_moments_closed_form(lam, alpha)
+    return mean, second - mean**2
+
+
+def _moments_with(lam, alpha, mean=None, second=None):
+    right_mean, right_second = selu_moments_closed_form(lam, alpha)
+    return (right_mean if mean is None else mean, right_second if second is None else second)
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (lambda lam, alpha: selu_moments_closed_form(lam, alpha)[::-1], ["(second moment, mean)"]),
+        (selu_mean_and_variance, ["lam=1.0, alpha=0.0", "that is the variance"]),
+        (
+            lambda lam, alpha: _moments_with(lam, alpha, second=selu_moments_closed_form(lam, alpha)[1] / lam),
+            ["lam=2.0", "lam², not lam"],
+        ),
+        (selu_moments_by_sampling, ["lam=1.0, alpha=0.0", "not within 1e-6", "closed form"]),
+        (lambda lam, alpha: _moments_with(lam, alpha, mean=lam / 2), ["alpha=0.0", "lam · relu(x)", "1 / sqrt(2π)"]),
+        (  # exp(x) instead of exp(x) - 1 for x <= 0
+            lambda lam, alpha: _moments_with(
+                lam, alpha, mean=lam / math.sqrt(2 * math.pi) + lam * alpha * exp_below_zero(1)
+            ),
+            ["alpha=1.0", "complete the square"],
+        ),
+        (  # Φ(1) instead of Φ(-1)
+            lambda lam, alpha: _moments_with(
+                lam, alpha, mean=lam / math.sqrt(2 * math.pi) + lam * alpha * (math.exp(0.5) * normal_cdf(1) - 0.5)
+            ),
+            ["E[e^(kZ); Z <= 0] = e^(k²/2) Φ(-k)"],
+        ),
+        (lambda lam, alpha: _moments_with(lam, alpha, second=lam**2), ["alpha=0.0", "lam² / 2"]),
+        (  # (e^Z - 1)² without the cross term
+            lambda lam, alpha: _moments_with(
+                lam, alpha, second=lam**2 / 2 + (lam * alpha) ** 2 * (exp_below_zero(2) + 0.5)
+            ),
+            ["alpha=1.0", "expand (e^Z - 1)²"],
+        ),
+        (lambda lam, alpha: selu_moments_closed_form(lam, alpha)[0], ["expected two numbers"]),
+        (lambda lam, alpha: torch.tensor(selu_moments_closed_form(lam, alpha)), ["torch.Tensor"]),
+        (lambda lam, alpha: (math.nan, 0.5), ["two finite numbers"]),
+    ],
+)
+def test_selu_moments_rejects_wrong_answers(answer, phrases, capsys):
+    assert_fails(checks.selu_moments, answer, capsys, *phrases)
+
+
+def solve_by_bisection(moments, steps=60):
+    low, high = 0.0, 20.0
+    for _ in range(steps):
+        middle = (low + high) / 2
+        low, high = (middle, high) if moments(1.0, middle)[0] > 0 else (low, middle)
+    alpha = (low + high) / 2
+    return 1 / math.sqrt(moments(1.0, alpha)[1]), alpha
+
+
+def solve_by_newton(moments, start=(1.0, 1.5), steps=30, h=1e-6):
+    """Newton's method on F(lam, alpha) = (mean, second - 1) with a finite-difference Jacobian."""
+    x = np.array(start)
+    for _ in range(steps):
+        f = np.array(moments(*x)) - [0.0, 1.0]
+        jacobian = np.column_stack([(np.array(moments(*(x + h * e))) - [0.0, 1.0] - f) / h for e in np.eye(2)])
+        x = x - np.linalg.solve(jacobian, f)
+    return float(x[0]), float(x[1])
+
+
+def test_selu_constants_accepts_right_solvers(capsys):
+    assert_passes(checks.selu_constants, solve_by_bisection, capsys)
+    assert_passes(checks.selu_constants, solve_by_newton, capsys)
+    assert_passes(checks.selu_constants, lambda moments: np.array(solve_by_bisection(moments)), capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (
+            lambda moments: (1.0507009873554805, 1.6732632423543772),
+            ["SELU(1.5 Z)", "instead of typing in the constants"],
+        ),
+        (lambda moments: solve_by_bisection(moments)[::-1], ["(alpha, lam)"]),
+        (lambda moments: (-solve_by_bisection(moments)[0], solve_by_bisection(moments)[1]), ["return lam > 0"]),
+        (
+            lambda moments: (1 / moments(1.0, solve_by_bisection(moments)[1])[1], solve_by_bisection(moments)[1]),
+            ["The mean is 0", "lam = 1 / sqrt(second moment at lam = 1)"],
+        ),
+        (lambda moments: solve_by_bisection(moments, steps=5), ["not (0, 1)", "solve mean = 0 for alpha first"]),
+        (lambda moments: moments(np.array([1.0, 1.1]), 1.6), ["raised TypeError", "takes two numbers"]),
+        (lambda moments: torch.tensor(solve_by_bisection(moments)), ["torch.Tensor"]),
+        (lambda moments: solve_by_bisection(moments)[0], ["expected two numbers, (lam, alpha)"]),
+    ],
+)
+def test_selu_constants_rejects_wrong_solvers(answer, phrases, capsys):
+    assert_fails(checks.selu_constants, answer, capsys, *phrases)
 
 
 class RightPReLU(nn.Module):

@@ -17,7 +17,14 @@ import torch
 from torch import nn
 
 from relu_course import checks
-from relu_course.checks._engine import FAILED, NOT_YET, PASSED, PREDICTION_CHECK, _run_prediction_check
+from relu_course.checks._engine import (
+    FAILED,
+    NOT_YET,
+    PASSED,
+    PREDICTION_CHECK,
+    _likely_mistake,
+    _run_prediction_check,
+)
 from tests.package.checks_helpers import assert_fails, assert_passes, he_normal_by_hand, stub, verdict
 
 
@@ -145,3 +152,19 @@ def test_a_prediction_may_be_any_real_number_type(prediction, capsys):
 def test_a_measurement_that_fails_is_reported_not_raised(capsys):
     result = _run_prediction_check("factor", 0.25, lambda: 1 / 0, rtol=0.1, what="the factor", hint="")
     assert result is False and capsys.readouterr().out.startswith(FAILED)
+
+
+def test_a_prediction_close_to_a_known_slip_is_told_which_slip(capsys):
+    slips = [(1.0, "Hint: you forgot that ReLU removes half."), (0.25, "Hint: the expected answer.")]
+    result = _run_prediction_check(
+        "factor", 1.02, lambda: 0.5, rtol=0.05, what="the factor", hint="Hint: general.", mistakes=slips
+    )
+    line = capsys.readouterr().out
+    assert result is False and "you forgot that ReLU removes half" in line and "general" not in line
+
+
+def test_likely_mistake_skips_a_slip_that_equals_the_right_answer():
+    slips = [(0.5, "same as right"), (2.0, "doubled")]
+    assert _likely_mistake(0.5, 0.5, slips, rtol=1e-6) is None
+    assert _likely_mistake(2.0, 0.5, slips, rtol=1e-6) == "doubled"
+    assert _likely_mistake(3.0, 0.5, slips, rtol=1e-6) is None
