@@ -344,7 +344,7 @@ def test_ensemble_checks_its_arguments(change, error):
 
 
 class _Scaled(nn.Module):
-    """An activation with a parameter that train_ensemble does not know how to run."""
+    """An activation with a parameter of its own: train_ensemble runs any layer (through train_each)."""
 
     def __init__(self):
         super().__init__()
@@ -354,10 +354,16 @@ class _Scaled(nn.Module):
         return self.scale * torch.relu(x)
 
 
-def test_ensemble_refuses_layers_with_unknown_parameters(monkeypatch):
+def test_ensemble_trains_layers_with_parameters_of_their_own(monkeypatch):
     monkeypatch.setitem(ACTIVATION_MODULES, "scaled", _Scaled)
-    with pytest.raises(TypeError, match="_Scaled"):
-        train_ensemble([2, 4, 2], "scaled", [0], *DATA, steps=1)
+    inputs, labels = DATA
+    ensemble = train_ensemble([2, 4, 2], "scaled", [0, 1], inputs, labels, steps=10, learning_rate=0.02)
+    for seed, model, losses in zip([0, 1], ensemble.models, ensemble.losses):
+        alone = mlp([2, 4, 2], "scaled", seed=seed)
+        history = train(alone, inputs, labels, loss="cross_entropy", learning_rate=0.02, steps=10)
+        np.testing.assert_allclose(losses, history.losses, rtol=1e-5, atol=1e-7)
+        assert model[1].scale.item() == pytest.approx(alone[1].scale.item(), rel=1e-5)
+        assert model[1].scale.item() != 1.0
 
 
 def test_ensemble_in_float64_equals_training_each_network_alone():
