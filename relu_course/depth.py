@@ -44,7 +44,7 @@ __all__ = [
 def relu_signal_gain(weight_variance: float, fan_in: int) -> float:
     """Factor by which one ReLU layer multiplies the mean square of the pre-activations.
 
-    Used in: Chapter 3 (§3.2, §3.3).
+    Used in: Chapter 3 (§3.2, §3.3); Chapter 6 (§6.4).
 
     gain = fan_in * weight_variance / 2, from E[z_l**2] = fan_in * v * E[relu(z_{l-1})**2]
     and E[relu(z)**2] = E[z**2] / 2 (weights of mean 0, biases 0). After L layers the
@@ -152,7 +152,7 @@ def gradient_profile(
 ) -> np.ndarray:
     """Gradient norms of every Linear layer, from the first to the last, as an array.
 
-    Used in: Chapter 3 (§3.2).
+    Used in: Chapter 3 (§3.2); Chapter 6 (§6.2).
 
     A thin wrapper of ``diagnostics.gradient_norms``: one forward and backward pass;
     the model is not changed.
