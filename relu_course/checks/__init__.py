@@ -38,6 +38,8 @@ Checks by chapter
 5. ``dead_unit_counts``, ``born_dead_fraction``, ``predict_layer_off``,
    ``born_dead_probability``, ``revive``, ``predict_dead_unit_gradient``,
    ``predict_revival_step``
+6. ``pre_activation_block``, ``swiglu_hidden``, ``swiglu``, ``predict_max_pool_gap``,
+   ``predict_avg_pool_mismatch``, ``predict_residual_growth``
 """
 
 from relu_course.checks.chapter1 import abs_from_relu, count_pieces, hat, piecewise_network, relu
@@ -75,6 +77,14 @@ from relu_course.checks.chapter5 import (
     predict_layer_off,
     predict_revival_step,
     revive,
+)
+from relu_course.checks.chapter6 import (
+    pre_activation_block,
+    predict_avg_pool_mismatch,
+    predict_max_pool_gap,
+    predict_residual_growth,
+    swiglu,
+    swiglu_hidden,
 )
 
 __all__ = [
@@ -120,4 +130,11 @@ __all__ = [
     "revive",
     "predict_dead_unit_gradient",
     "predict_revival_step",
+    # Chapter 6
+    "pre_activation_block",
+    "swiglu_hidden",
+    "swiglu",
+    "predict_max_pool_gap",
+    "predict_avg_pool_mismatch",
+    "predict_residual_growth",
 ]

@@ -24,6 +24,7 @@ CHAPTER_TITLES = {
     3: "Why ReLU trains deep networks",
     4: "The ReLU family",
     5: "Dead neurons",
+    6: "ReLU in real networks",
 }
 
 
@@ -35,7 +36,8 @@ def exercise_of(solution):
 
 
 def test_every_chapter_has_a_solution_and_an_exercise():
-    assert [path.name[:3] for path in SOLUTIONS] == ["01_", "02_", "03_", "04_", "05_"]
+    chapters = sorted(path.name for path in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    assert [path.name for path in SOLUTIONS] == chapters
     assert sorted(path.name for path in (ROOT / "exercises").glob("*.ipynb")) == [path.name for path in SOLUTIONS]
 
 

@@ -60,7 +60,10 @@ PREDICTIONS = [name for name in checks.__all__ if getattr(getattr(checks, name),
 CODE_CHECKS = [name for name in checks.__all__ if name not in PREDICTIONS]
 
 
-@pytest.mark.parametrize("name", [name for name in CODE_CHECKS if name != "prelu"])  # prelu: a class, below
+CLASS_CHECKS = ("prelu", "pre_activation_block", "swiglu")  # take a class; prelu's is below, the others' in chapter 6
+
+
+@pytest.mark.parametrize("name", [name for name in CODE_CHECKS if name not in CLASS_CHECKS])
 def test_an_unfinished_task_says_not_implemented_yet(name, capsys):
     line = assert_fails(getattr(checks, name), stub, capsys, "not implemented yet", "Task 1")
     assert line.startswith(NOT_YET)
