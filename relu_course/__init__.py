@@ -7,9 +7,10 @@ activations
 plotting
     The course's figure helpers and shared style.
 networks
-    Small PyTorch networks and a look at the shapes inside them.
+    Small PyTorch networks (MLPs, residual and gated feed-forward blocks) and a look at
+    the shapes inside them.
 training
-    A small, seeded training loop that returns its history.
+    A small, seeded training loop that returns its history, and many seeds trained at once.
 datasets
     Small synthetic datasets made from a seed (spirals, 1-D regression).
 hooks
