@@ -29,6 +29,8 @@ variants
     The ReLU family side by side (Chapter 4).
 dead_neurons
     Dead units during training and at initialization (Chapter 5).
+hardware
+    What ReLU's zeros and an activation's backward cost: skipped work, saved memory (Chapter 7).
 checks
     Instant feedback for the exercises.
 tables
@@ -50,6 +52,7 @@ _SUBMODULES = (
     "depth",
     "diagnostics",
     "differentiation",
+    "hardware",
     "hooks",
     "networks",
     "piecewise",

@@ -15,9 +15,10 @@ from collections import defaultdict
 import pytest
 
 from tests.course.notebooks import read
+from tests.package.test_layers import CHAPTERS
 from tests.paths import ROOT
 
-CHAPTER_MODULES = ("piecewise", "differentiation", "depth", "variants", "dead_neurons")
+CHAPTER_MODULES = tuple(sorted(CHAPTERS))  # the chapter modules, as the layer test lists them
 SECTION = re.compile(r"^## (\d+)\.(\d+) ", re.MULTILINE)
 MENTION = re.compile(r"\b(" + "|".join(CHAPTER_MODULES) + r")\.([A-Za-z_]\w*)\b")
 

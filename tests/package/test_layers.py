@@ -33,7 +33,7 @@ LIBRARY = {
     "timing",
     "training",
 }
-CHAPTERS = {"dead_neurons", "depth", "differentiation", "piecewise", "variants"}
+CHAPTERS = {"dead_neurons", "depth", "differentiation", "hardware", "piecewise", "variants"}
 GRADER = "checks"
 
 
