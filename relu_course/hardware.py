@@ -14,7 +14,7 @@ skipping a unit skips that block. (In the row-major W2 of ``nn.Linear``, a colum
 scattered over all d_out rows.)
 
 * ``active_units``: the indices A, for one input or the union over a batch;
-* ``union_active_fraction``: |A| / hidden, the fraction of W2's columns a batch needs;
+* ``union_active_fraction``: ``len(A) / hidden``, the fraction of W2's columns a batch needs;
 * ``sparse_down_projection``: y computed from the active units only (gather, then a
   smaller matrix product);
 * ``dense_down_projection``: the same y from every unit, the reference.
@@ -109,7 +109,7 @@ def active_units(h: torch.Tensor) -> torch.Tensor:
 
 
 def union_active_fraction(h: torch.Tensor) -> float:
-    """The fraction of units that are on for at least one row: |A| / hidden (see ``active_units``).
+    """The fraction of units that are on for at least one row: ``len(A) / hidden`` (see ``active_units``).
 
     Used in: Chapter 7 (§7.2).
 
