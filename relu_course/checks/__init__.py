@@ -40,6 +40,7 @@ Checks by chapter
    ``predict_revival_step``
 6. ``pre_activation_block``, ``swiglu_hidden``, ``swiglu``, ``predict_max_pool_gap``,
    ``predict_avg_pool_mismatch``, ``predict_residual_growth``
+7. ``sparse_down``, ``mask_relu``, ``predict_batch_union``, ``predict_silu_saved_bytes``
 """
 
 from relu_course.checks.chapter1 import abs_from_relu, count_pieces, hat, piecewise_network, relu
@@ -85,6 +86,12 @@ from relu_course.checks.chapter6 import (
     predict_residual_growth,
     swiglu,
     swiglu_hidden,
+)
+from relu_course.checks.chapter7 import (
+    mask_relu,
+    predict_batch_union,
+    predict_silu_saved_bytes,
+    sparse_down,
 )
 
 __all__ = [
@@ -137,4 +144,9 @@ __all__ = [
     "predict_max_pool_gap",
     "predict_avg_pool_mismatch",
     "predict_residual_growth",
+    # Chapter 7
+    "sparse_down",
+    "mask_relu",
+    "predict_batch_union",
+    "predict_silu_saved_bytes",
 ]

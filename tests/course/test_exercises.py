@@ -25,6 +25,7 @@ CHAPTER_TITLES = {
     4: "The ReLU family",
     5: "Dead neurons",
     6: "ReLU in real networks",
+    7: "Sparsity, memory and hardware",
 }
 
 
