@@ -31,6 +31,8 @@ dead_neurons
     Dead units during training and at initialization (Chapter 5).
 hardware
     What ReLU's zeros and an activation's backward cost: skipped work, saved memory (Chapter 7).
+regions
+    What a ReLU network computes: linear pieces along a segment, regions on a grid, the tent map (Chapter 8).
 checks
     Instant feedback for the exercises.
 tables
@@ -57,6 +59,7 @@ _SUBMODULES = (
     "networks",
     "piecewise",
     "plotting",
+    "regions",
     "tables",
     "timing",
     "training",

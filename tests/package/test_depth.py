@@ -224,3 +224,103 @@ def test_per_layer_factor_rejects_what_it_cannot_fit(values):
 
 
 # --------------------------------------------------------------------------- training
+
+
+# --------------------------------------------------------------------------- the infinitely wide limit
+
+
+def test_relu_kernel_map_at_known_points():
+    k = depth.relu_kernel_map([1.0, 0.0, -1.0])
+    assert k[0] == 1.0 and k[2] == 0.0  # exact at the ends
+    assert k[1] == pytest.approx(1 / math.pi, rel=1e-15)
+    assert depth.relu_kernel_map(np.zeros((2, 3))).shape == (2, 3)
+    # cos 60 degrees: (sin 60 + (pi - pi / 3) cos 60) / pi
+    assert depth.relu_kernel_map(0.5) == pytest.approx((math.sqrt(0.75) + math.pi / 3) / math.pi)
+
+
+def test_relu_kernel_map_clips_rounding_and_rejects_the_rest():
+    assert depth.relu_kernel_map(1 + 1e-12) == 1.0
+    assert depth.relu_kernel_map(-1 - 1e-12) == 0.0
+    for bad in (1.5, -1.01, math.nan):
+        with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+            depth.relu_kernel_map(bad)
+    with pytest.raises(TypeError):
+        depth.relu_kernel_map("0.5")
+
+
+def test_relu_kernel_map_is_increasing_with_the_stated_slope():
+    rho = np.linspace(-1.0, 1.0, 2001)
+    k = depth.relu_kernel_map(rho)
+    assert np.all(np.diff(k) > 0)
+    inner = rho[1:-1]
+    step = 1e-6
+    numeric = (depth.relu_kernel_map(inner + step) - depth.relu_kernel_map(inner - step)) / (2 * step)
+    np.testing.assert_allclose(numeric, 1 - np.arccos(inner) / math.pi, atol=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rho=st.floats(-1.0, 1.0))
+def test_relu_kernel_map_raises_every_correlation_below_1(rho):
+    k = float(depth.relu_kernel_map(rho))
+    assert 0.0 <= k <= 1.0
+    assert k >= rho
+    if rho < 1.0 - 1e-6:
+        assert k > rho
+
+
+def test_one_is_the_fixed_point_and_every_correlation_goes_there():
+    assert np.all(depth.relu_kernel_through_depth(1.0, 50) == 1.0)
+    through = depth.relu_kernel_through_depth(np.array([-1.0, 0.0, 0.9]), 2000)
+    assert through.shape == (2000, 3)
+    assert np.all(np.diff(through, axis=0) >= 0)
+    assert np.all(through[-1] > 0.9999)
+
+
+def test_relu_kernel_through_depth_iterates_the_map():
+    rho = np.array([[-0.5, 0.2], [0.7, 1.0]])
+    through = depth.relu_kernel_through_depth(rho, 3)
+    assert through.shape == (3, 2, 2)
+    np.testing.assert_array_equal(through[0], depth.relu_kernel_map(rho))
+    np.testing.assert_array_equal(through[2], depth.relu_kernel_map(depth.relu_kernel_map(through[0])))
+    with pytest.raises(ValueError):
+        depth.relu_kernel_through_depth(0.5, 0)
+
+
+@pytest.mark.parametrize("rho", [-0.9, -0.5, 0.0, 0.3, 0.8, 0.99])
+def test_relu_kernel_map_matches_sampled_gaussian_pairs(rho):
+    # E[relu(u) relu(v)] = k(rho) / 2 for standard normal u, v of correlation rho. Seeded, and
+    # the tolerance is 6 standard errors of the sample mean, computed from the sample.
+    rng = np.random.default_rng(GENERATOR_SEED)
+    g1, g2 = rng.standard_normal((2, 400_000))
+    u, v = g1, rho * g1 + math.sqrt(1 - rho**2) * g2
+    products = np.maximum(u, 0.0) * np.maximum(v, 0.0)
+    standard_error = products.std() / math.sqrt(len(products))
+    assert abs(products.mean() - depth.relu_kernel_map(rho) / 2) < 6 * standard_error
+
+
+def test_kernel_input_similarity_by_hand():
+    # Cosines of (1, 0), (0, 1), (2, 2): 0, 1/sqrt(2), 1/sqrt(2); the zero vector is left out.
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0], [0.0, 0.0]])
+    r = 1 / math.sqrt(2)
+    k = depth.relu_kernel_map
+    expected = [np.mean(k([0.0, r, r])), np.mean(k(k([0.0, r, r])))]
+    np.testing.assert_allclose(depth.kernel_input_similarity(x, 2), expected, rtol=1e-12)
+    np.testing.assert_allclose(depth.kernel_input_similarity(3.0 * x, 2), expected, rtol=1e-12)
+
+
+def test_kernel_input_similarity_errors():
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        depth.kernel_input_similarity([[1.0, 0.0], [0.0, 1.0]], 2)
+    with pytest.raises(ValueError, match="two inputs"):
+        depth.kernel_input_similarity(torch.tensor([[1.0, 0.0], [0.0, 0.0]]), 2)
+    with pytest.raises(ValueError):
+        depth.kernel_input_similarity(torch.eye(2), 0)
+
+
+def test_a_wide_network_measures_what_the_kernel_predicts():
+    # Width 2048, weights N(0, 2 / fan_in), biases 0: the measured similarity is within a few
+    # hundredths of the infinitely wide prediction (the gap shrinks like 1 / sqrt(width)).
+    x = gaussian(20, 2)
+    model = deep_mlp(3, 2048, inputs=2, init="he", seed=0, dtype=torch.float64)
+    measured = depth.input_similarity(model, x.double())
+    np.testing.assert_allclose(measured, depth.kernel_input_similarity(x, 3), atol=0.03)

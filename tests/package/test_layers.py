@@ -33,7 +33,7 @@ LIBRARY = {
     "timing",
     "training",
 }
-CHAPTERS = {"dead_neurons", "depth", "differentiation", "hardware", "piecewise", "variants"}
+CHAPTERS = {"dead_neurons", "depth", "differentiation", "hardware", "piecewise", "regions", "variants"}
 GRADER = "checks"
 
 
