@@ -41,6 +41,7 @@ Checks by chapter
 6. ``pre_activation_block``, ``swiglu_hidden``, ``swiglu``, ``predict_max_pool_gap``,
    ``predict_avg_pool_mismatch``, ``predict_residual_growth``
 7. ``sparse_down``, ``mask_relu``, ``predict_batch_union``, ``predict_silu_saved_bytes``
+8. ``kinks_one_layer``, ``tent_network``, ``relu_kernel``, ``predict_orthogonal_similarity``
 """
 
 from relu_course.checks.chapter1 import abs_from_relu, count_pieces, hat, piecewise_network, relu
@@ -92,6 +93,12 @@ from relu_course.checks.chapter7 import (
     predict_batch_union,
     predict_silu_saved_bytes,
     sparse_down,
+)
+from relu_course.checks.chapter8 import (
+    kinks_one_layer,
+    predict_orthogonal_similarity,
+    relu_kernel,
+    tent_network,
 )
 
 __all__ = [
@@ -149,4 +156,9 @@ __all__ = [
     "mask_relu",
     "predict_batch_union",
     "predict_silu_saved_bytes",
+    # Chapter 8
+    "kinks_one_layer",
+    "tent_network",
+    "relu_kernel",
+    "predict_orthogonal_similarity",
 ]

@@ -26,6 +26,7 @@ CHAPTER_TITLES = {
     5: "Dead neurons",
     6: "ReLU in real networks",
     7: "Sparsity, memory and hardware",
+    8: "What a ReLU network computes",
 }
 
 
