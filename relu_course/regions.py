@@ -223,7 +223,8 @@ def count_linear_pieces(
     piece i the network's output is y(t) = y_i + s_i t, with s_i = dy/dt the slope
     vector, shape (outputs,). The network is continuous, so two neighbouring pieces
     with the same slope carry the same affine map and are one linear piece: they merge
-    when max|s_i - s_(i+1)| <= slope_tolerance * max(max|s_i|, max|s_(i+1)|). Exactly
+    when ``max(abs(s_i - s_(i+1))) <= slope_tolerance * max(max(abs(s_i)), max(abs(s_(i+1))))``.
+    Exactly
     equal slopes (a unit whose outgoing weights are 0, a later layer off on both sides)
     always merge.
 
@@ -371,14 +372,15 @@ def hat_2d(x: ArrayLike, y: ArrayLike) -> np.ndarray:
 
     Used in: Chapter 8 (§8.3).
 
-        hat(x, y) = relu(1 - (|x| + |y| + |x - y|) / 2)
+    ``hat(x, y) = relu(1 - (abs(x) + abs(y) + abs(x - y)) / 2)``
 
     Cut the integer grid's squares into triangles along their diagonals x - y = const.
     The hat is 1 at the node (0, 0), 0 at every other node, and affine on every triangle:
     its support is the hexagon of the six triangles around the origin, with corners
     (1, 0), (1, 1), (0, 1), (-1, 0), (-1, -1), (0, -1). The formula holds because
-    max(|x|, |y|, |x - y|) = (|x| + |y| + |x - y|) / 2 for all x, y, and on the hexagon
-    the hat is 1 - max(|x|, |y|, |x - y|), the lowest of its six planes. The hats of all
+    ``max(abs(x), abs(y), abs(x - y)) = (abs(x) + abs(y) + abs(x - y)) / 2`` for all x, y,
+    and on the hexagon the hat is ``1 - max(abs(x), abs(y), abs(x - y))``, the lowest of
+    its six planes. The hats of all
     nodes add up to 1 everywhere (a partition of unity).
 
     Parameters
@@ -423,9 +425,11 @@ def hat_interpolant_network(
     * hidden layer 1, ridges shared by all hats (8n - 2 units):
       relu(+-(x - x_i) / h) and relu(+-(y - y_j) / h) for every grid line, and
       relu(+-(x - y - c_k) / h) for the 2n - 1 diagonals c_k = (k - (n - 1)) h, so that
-      |u| = relu(u) + relu(-u) gives |x - x_i| / h, |y - y_j| / h and the diagonal's;
+      ``abs(u) = relu(u) + relu(-u)`` gives ``abs(x - x_i) / h``, ``abs(y - y_j) / h`` and
+      the diagonal's;
     * hidden layer 2, one unit per node (n^2 units):
-      relu(1 - (|x - x_i| + |y - y_j| + |(x - y) - (x_i - y_j)|) / (2 h)), the node's hat;
+      ``relu(1 - (abs(x - x_i) + abs(y - y_j) + abs((x - y) - (x_i - y_j))) / (2 h))``,
+      the node's hat;
     * output: the hats weighted by f(x_i, y_j), bias 0.
 
     With start = -1, stop = 1 the weights of layer 1 are +-cells / 2 and its biases are
