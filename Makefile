@@ -37,8 +37,12 @@ $(READY): requirements.txt pyproject.toml
 
 setup: $(READY)
 
+# Sphinx copies static files only when it writes a page, so a change to book/_static
+# alone (the stylesheet) rebuilds every page: otherwise _build/html keeps the old copy.
+STATIC_CHANGED = $(shell find book/_static -newer _build/html/book/intro.html 2>/dev/null | head -n 1)
+
 book: $(READY)
-	$(BIN)/jupyter-book build .
+	$(BIN)/jupyter-book build . $(if $(STATIC_CHANGED),--all)
 	@echo "The book is ready: open $(abspath _build/html/index.html)"
 
 # The notebooks are checked as Colab would run them: tools/colab_simulation.py installs
