@@ -258,6 +258,54 @@ def formulas_parted_from_punctuation(driver) -> list[str]:
     return driver.execute_script(_FORMULAS_PARTED_FROM_PUNCTUATION)
 
 
+# --------------------------------------------------------------------------- the figures
+
+#: Every figure of the article (an image the build wrote to _images/): its source, whether
+#: it loaded, its size in image pixels and its size on screen in CSS pixels.
+_FIGURES = """
+return Array.from(document.querySelectorAll('article img[src*="_images/"]')).map((image) => {
+  const box = image.getBoundingClientRect();
+  return {source: image.getAttribute('src'), loaded: image.complete && image.naturalWidth > 0,
+          pixels: [image.naturalWidth, image.naturalHeight], shown: [box.width, box.height]};
+});
+"""
+
+#: The screens the book is made for have up to this many device pixels per CSS pixel.
+SCREEN_PIXEL_RATIO = 2
+#: How far a figure's shown aspect ratio may stray from its image's (rounding of CSS pixels).
+ASPECT_TOLERANCE = 0.02
+
+
+def figures(driver) -> list[dict]:
+    """The figures of the open page, as ``_FIGURES`` describes them."""
+    return driver.execute_script(_FIGURES)
+
+
+def figure_problems(driver) -> list[str]:
+    """What is wrong with the figures of the open page: a figure that did not load, one shown
+    with fewer than ``SCREEN_PIXEL_RATIO`` image pixels per CSS pixel (blurry on a high-DPI
+    screen), and one stretched or squashed out of its proportions."""
+    problems = []
+    for figure in figures(driver):
+        name = figure["source"].rsplit("/", 1)[-1][:16]
+        (pixel_width, pixel_height), (shown_width, shown_height) = figure["pixels"], figure["shown"]
+        if not figure["loaded"] or shown_width == 0 or shown_height == 0:
+            problems.append(f"{name}: not shown")
+            continue
+        if pixel_width < SCREEN_PIXEL_RATIO * shown_width - 1:
+            problems.append(
+                f"{name}: {pixel_width} px wide, shown {shown_width:.0f} px wide: "
+                f"blurry at {SCREEN_PIXEL_RATIO}x (needs {SCREEN_PIXEL_RATIO * shown_width:.0f} px)"
+            )
+        aspect, shown_aspect = pixel_height / pixel_width, shown_height / shown_width
+        if abs(shown_aspect - aspect) > ASPECT_TOLERANCE * aspect:
+            problems.append(
+                f"{name}: shown {shown_width:.0f} x {shown_height:.0f} px, "
+                f"out of the proportions of its {pixel_width} x {pixel_height} image"
+            )
+    return problems
+
+
 def layout_problems(driver) -> list[str]:
     """What is wrong with the layout of the open page: content sticking out sideways, and
     formulas parted from their punctuation."""

@@ -86,6 +86,28 @@ def test_chapter_pages_show_their_stored_figures(built_book):
             assert (built_book / Path(name).parent / source).resolve().exists(), source
 
 
+#: A chapter page, its HTML and its figures, stays under this many bytes (the theme's and
+#: MathJax's files are shared by every page and cached by the browser).
+PAGE_WEIGHT_LIMIT = 2 * 1024 * 1024
+
+
+def page_weight(built_book: Path, page: str) -> tuple[int, int]:
+    """The bytes of a built page's HTML and of the images under _images/ it shows."""
+    page_html = built_book / f"{page}.html"
+    sources = set(re.findall(r'<img[^>]*src="([^"]*_images/[^"]+)"', page_html.read_text(encoding="utf-8")))
+    images = sum((page_html.parent / unquote(source)).stat().st_size for source in sources)
+    return page_html.stat().st_size, images
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_chapter_page_with_its_figures_weighs_at_most_2_mb(built_book, page):
+    html_bytes, image_bytes = page_weight(built_book, page)
+    assert image_bytes > 0, f"{page}: no figures found"
+    assert html_bytes + image_bytes <= PAGE_WEIGHT_LIMIT, (
+        f"{page}: {html_bytes / 1024:.0f} KiB of HTML and {image_bytes / 1024:.0f} KiB of figures"
+    )
+
+
 def test_notebook_pages_have_a_colab_button_to_their_own_notebook(built_book):
     base = repository_url().replace("https://github.com/", "https://colab.research.google.com/github/")
     for name in notebook_pages():
@@ -227,6 +249,7 @@ class DesktopVisit:
     math: checks.MathReport
     foreign: list[str]
     layout: list[str]
+    figures: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -254,8 +277,9 @@ def visit_on_desktop(site, browser, desktop_visits, page: str) -> DesktopVisit:
         _show_whole_page(browser)  # which also loads the figures further down
         images, colab_links = browser.execute_script(IMAGES), browser.execute_script(COLAB_LINKS)
         foreign = checks.foreign_requests(checks.requested_urls(browser), site.url)
+        figures = checks.figure_problems(browser)
         desktop_visits[page] = DesktopVisit(
-            browser.title, list(site.missing), images, colab_links, math, foreign, layout
+            browser.title, list(site.missing), images, colab_links, math, foreign, layout, figures
         )
         if page in chapter_pages():
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -299,13 +323,20 @@ def test_page_lays_out_in_a_desktop_window(site, browser, desktop_visits, page):
 
 
 @pytest.mark.parametrize("page", toc_files())
+def test_page_figures_are_sharp_and_in_proportion(site, browser, desktop_visits, page):
+    figures = visit_on_desktop(site, browser, desktop_visits, page).figures
+    assert figures == [], f"{page} at 1280 px:\n" + "\n".join(figures[:10])
+
+
+@pytest.mark.parametrize("page", toc_files())
 def test_page_lays_out_on_a_phone(site, browser, page):
-    """At 390 x 844: nothing sticks out sideways, no formula is parted from its punctuation."""
+    """At 390 x 844: nothing sticks out sideways, no formula is parted from its punctuation,
+    every figure keeps its proportions and stays sharp."""
     checks.emulate_phone(browser)
     try:
         page_html = (HTML / f"{page}.html").read_text(encoding="utf-8")
         _open_and_typeset(browser, f"{site.url}/{page}.html", page_html)
-        layout = checks.layout_problems(browser)
+        layout = checks.layout_problems(browser) + checks.figure_problems(browser)
         if page in chapter_pages():
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             checks.save_full_page_screenshot(browser, SCREENSHOTS / f"{Path(page).name}-phone.png")
@@ -410,6 +441,38 @@ def test_layout_check_fails_on_a_quote_parted_from_its_formula_without_the_cours
         parted[name] = checks.formulas_parted_from_punctuation(browser)
     assert parted["styled"] == []
     assert parted["unstyled"] == ["2N | ”"]
+
+
+def test_figure_check_fails_on_a_1x_figure_and_on_squashed_figures_without_the_course_stylesheet(
+    planted_site, browser
+):
+    """Chapter 2 with its first figure swapped for a copy at half the pixels (as figures were
+    stored before), and Chapter 2 without the rule that keeps figures in proportion."""
+    from PIL import Image
+
+    server, folder = planted_site
+    chapter = (HTML / "book" / "02_differentiability.html").read_text(encoding="utf-8")
+    sources = re.findall(r'src="\.\./_images/([0-9a-f]+\.png)"', chapter)
+    images = folder.parent / "_images"
+    images.mkdir(exist_ok=True)
+    for source in sources:
+        shutil.copy(HTML / "_images" / source, images / source)
+    with Image.open(images / sources[0]) as figure:
+        figure.resize((figure.width // 2, figure.height // 2)).save(images / "half.png")
+    stylesheet = re.search(r'<link rel="stylesheet"[^>]*relu-course\.css[^>]*>', chapter).group(0)
+    planted = {
+        "half": chapter.replace(f'src="../_images/{sources[0]}"', 'src="../_images/half.png"'),
+        "unstyled": chapter.replace(stylesheet, ""),
+    }
+    problems = {}
+    for name, page_html in planted.items():
+        (folder / f"{name}.html").write_text(page_html, encoding="utf-8")
+        _open(browser, f"{server.url}/book/{name}.html")
+        problems[name] = checks.figure_problems(browser)
+    assert len(problems["half"]) == 1 and problems["half"][0].startswith("half.png: 811 px wide"), problems
+    assert "blurry at 2x" in problems["half"][0]
+    squashed = [problem for problem in problems["unstyled"] if "out of the proportions" in problem]
+    assert len(squashed) == len(sources) == 3, problems["unstyled"]
 
 
 # --------------------------------------------------------------------------- search

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 
 import pytest
+from PIL import Image
 
 from tests.course.notebooks import all_notebooks, is_exercise, read
 
@@ -68,6 +71,24 @@ def test_code_fits_the_page(path):
             continue
         for line in cell.source.splitlines():
             assert len(line) <= MAX_LINE, f"cell {number}: {len(line)} characters: {line}"
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=str)
+def test_figures_are_stored_at_twice_the_pixels_of_their_shown_size(path):
+    # The course style turns on IPython's "retina" format: a PNG of twice the pixels across
+    # and down, with its 1x size in the output's metadata, so figures stay sharp on
+    # high-DPI screens in the book, Jupyter and Colab.
+    for number, cell in enumerate(read(path).cells):
+        for output in cell.get("outputs", []):
+            if "image/png" not in output.get("data", {}):
+                continue
+            shown = output.get("metadata", {}).get("image/png", {})
+            assert {"width", "height"} <= set(shown), f"cell {number}: a figure without its 1x size: run `make notebooks`"
+            with Image.open(io.BytesIO(base64.b64decode(output.data["image/png"]))) as image:
+                pixels = image.size
+            assert pixels[0] >= 2 * shown["width"] and pixels[1] >= 2 * shown["height"], (
+                f"cell {number}: {pixels[0]} x {pixels[1]} px shown at {shown['width']} x {shown['height']}"
+            )
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if str(p).startswith("book/")], ids=str)

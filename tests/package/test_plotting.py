@@ -117,3 +117,20 @@ def test_plot_curves_can_leave_out_the_segment_across_a_jump():
     assert np.isnan(drawn).sum() == 1 and np.nanmax(drawn) == 1.0
     plotting.plot_curves(ax, x, {"step": step})
     assert not np.isnan(ax.lines[1].get_ydata()).any()
+
+
+# matplotlib-inline's own observer of figure_formats uses a traitlets name it deprecates.
+@pytest.mark.filterwarnings("ignore:InlineBackend._figure_formats_changed:DeprecationWarning")
+def test_course_style_asks_notebooks_for_figures_at_twice_their_pixels(monkeypatch):
+    import IPython
+    from matplotlib_inline.config import InlineBackend
+
+    inline = InlineBackend.instance()
+    monkeypatch.setattr(inline, "figure_formats", {"png"})
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # a script or this test suite
+    plotting.use_course_style()
+    assert inline.figure_formats == {"png"}
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # Jupyter, Colab
+    plotting.use_course_style()
+    assert inline.figure_formats == {"retina"}
