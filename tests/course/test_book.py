@@ -443,9 +443,7 @@ def test_layout_check_fails_on_a_quote_parted_from_its_formula_without_the_cours
     assert parted["unstyled"] == ["2N | ”"]
 
 
-def test_figure_check_fails_on_a_1x_figure_and_on_squashed_figures_without_the_course_stylesheet(
-    planted_site, browser
-):
+def test_figure_check_fails_on_a_1x_figure_and_on_squashed_figures_without_the_course_stylesheet(planted_site, browser):
     """Chapter 2 with its first figure swapped for a copy at half the pixels (as figures were
     stored before), and Chapter 2 without the rule that keeps figures in proportion."""
     from PIL import Image

@@ -83,7 +83,9 @@ def test_figures_are_stored_at_twice_the_pixels_of_their_shown_size(path):
             if "image/png" not in output.get("data", {}):
                 continue
             shown = output.get("metadata", {}).get("image/png", {})
-            assert {"width", "height"} <= set(shown), f"cell {number}: a figure without its 1x size: run `make notebooks`"
+            assert {"width", "height"} <= set(shown), (
+                f"cell {number}: a figure without its 1x size: run `make notebooks`"
+            )
             with Image.open(io.BytesIO(base64.b64decode(output.data["image/png"]))) as image:
                 pixels = image.size
             assert pixels[0] >= 2 * shown["width"] and pixels[1] >= 2 * shown["height"], (
