@@ -7,12 +7,17 @@ of the project through ``addopts`` in pyproject.toml.
 
 Figures are compared with matplotlib's own image comparison
 (``matplotlib.testing.compare.compare_images``): two figures match when the RMS of
-their pixel difference, on the 0-255 scale, is at most ``FIGURE_RMS_TOLERANCE``. The
+their pixel difference, on the 0-255 scale, is at most ``FIGURE_RMS_TOLERANCE``.
+Figures are stored at twice their pixels (1623 x 703 for one row of panels). The
 same curves drawn from data that differ in the last bits on another CPU antialias a
-few pixels differently (measured: RMS up to 0.007); one changed pixel in a figure of
-the book's size gives an RMS near 0.28, and the curve of a chaotic training run
-that ends elsewhere gave 20 or more. Text
-outputs are compared exactly.
+few pixels differently. Measured under tools/portability.py's CPU variants: RMS up
+to 0.016 for every stored figure but one, and 0.054 for Chapter 6's gradient along a
+line through 50 layers, where weights drawn in float32 (PyTorch's float32 ``normal_``
+differs in the last bits between its AVX2 and scalar kernels) move one point of the
+curve by about a fifth of an image pixel. One changed image pixel gives an RMS near
+0.14, a changed pixel of the 1x figure (2 x 2 image pixels) near 0.28, and the curve
+of a chaotic training run that ends elsewhere 20 or more. Text outputs are compared
+exactly.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pathlib import Path
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
-FIGURE_RMS_TOLERANCE = 0.05
+FIGURE_RMS_TOLERANCE = 0.08
 
 
 def figures_match(reference_png: str, test_png: str, tolerance: float) -> bool:
